@@ -1,0 +1,249 @@
+"""Prometheus rule generation for SLOs, following Sloth's rule layout exactly.
+
+Per SLO there are three groups in this order: SLI recordings over every alert window plus the
+SLO period, metadata recordings (objective, budget, burn rates, info), and the multi-window
+multi-burn-rate page and ticket alerts. Names, labels and expressions match Sloth (v0.16 line)
+so that dashboards and tooling written for Sloth work on blacktop's rules unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from . import formatting, slo
+
+DEFAULT_VERSION: Final = "blacktop"
+MODE_BLACKTOP: Final = "blacktop"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingRule:
+    """A Prometheus recording rule."""
+
+    record: str
+    expr: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingRule:
+    """A Prometheus alerting rule (no ``for``: burn-rate windows already smooth the signal)."""
+
+    alert: str
+    expr: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+Rule = RecordingRule | AlertingRule
+
+
+@dataclass(frozen=True, slots=True)
+class RuleGroup:
+    """A named group of rules, evaluated together."""
+
+    name: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorInfo:
+    """What ``sloth_slo_info`` reports about the generator: version, mode and spec format."""
+
+    version: str = DEFAULT_VERSION
+    mode: str = MODE_BLACKTOP
+    spec: str = slo.SPEC_PROMETHEUS_V1
+
+
+def compute_rule_groups(
+    level: slo.ServiceLevel,
+    *,
+    windows: slo.AlertWindows = slo.GOOGLE_30D,
+    info: GeneratorInfo | None = None,
+    extra_labels: Mapping[str, str] | None = None,
+) -> tuple[RuleGroup, ...]:
+    """Generate every rule group for every SLO of a service level, in Sloth's order."""
+    info = info or GeneratorInfo(spec=level.spec)
+    groups: list[RuleGroup] = []
+    for one in level.slos:
+        groups.extend(compute_slo_rule_groups(one, windows=windows, info=info, extra_labels=extra_labels))
+    return tuple(groups)
+
+
+def compute_slo_rule_groups(
+    objective: slo.SLO,
+    *,
+    windows: slo.AlertWindows = slo.GOOGLE_30D,
+    info: GeneratorInfo | None = None,
+    extra_labels: Mapping[str, str] | None = None,
+) -> tuple[RuleGroup, ...]:
+    """Generate the SLI, metadata and alert groups of one SLO; empty groups are left out."""
+    info = info or GeneratorInfo()
+    labels = {**objective.labels, **(extra_labels or {})}
+    candidates = (
+        RuleGroup(f"sloth-slo-sli-recordings-{objective.id}", _sli_rules(objective, windows, labels)),
+        RuleGroup(f"sloth-slo-meta-recordings-{objective.id}", _meta_rules(objective, windows, labels, info)),
+        RuleGroup(f"sloth-slo-alerts-{objective.id}", _alert_rules(objective, windows)),
+    )
+    return tuple(g for g in candidates if g.rules)
+
+
+def _id_labels(objective: slo.SLO) -> dict[str, str]:
+    return {"sloth_id": objective.id, "sloth_service": objective.service, "sloth_slo": objective.name}
+
+
+def _filter(objective: slo.SLO) -> str:
+    """The label matcher Sloth puts on every reference to its own recorded series."""
+    pairs = sorted(_id_labels(objective).items())
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in pairs) + "}"
+
+
+def _sorted(labels: Mapping[str, str]) -> dict[str, str]:
+    return dict(sorted(labels.items()))
+
+
+def sli_record_name(window_ms: int) -> str:
+    """The SLI recording name for a window, e.g. ``slo:sli_error:ratio_rate5m``."""
+    return f"slo:sli_error:ratio_rate{formatting.format_duration_ms(window_ms)}"
+
+
+def _render_sli(sli: slo.SLI, window: str) -> str:
+    def fill(query: str) -> str:
+        return slo._WINDOW_PLACEHOLDER.sub(window, query)
+
+    if isinstance(sli, slo.EventsSLI):
+        return f"({fill(sli.error_query)})\n/\n({fill(sli.total_query)})\n"
+    return f"({fill(sli.error_ratio_query)})"
+
+
+def _sli_rules(
+    objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[str, str]
+) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    for window_ms in windows.sli_windows():
+        window = formatting.format_duration_ms(window_ms)
+        rules.append(
+            RecordingRule(
+                record=sli_record_name(window_ms),
+                expr=_render_sli(objective.sli, window),
+                labels=_sorted({**labels, **_id_labels(objective), "sloth_window": window}),
+            )
+        )
+    period = formatting.format_duration_ms(windows.period_ms)
+    base = sli_record_name(windows.page_quick.short_ms) + _filter(objective)
+    rules.append(
+        RecordingRule(
+            record=sli_record_name(windows.period_ms),
+            expr=(
+                f"sum_over_time({base}[{period}])\n/ ignoring (sloth_window)\n"
+                f"count_over_time({base}[{period}])\n"
+            ),
+            labels=_sorted({**labels, **_id_labels(objective), "sloth_window": period}),
+        )
+    )
+    return tuple(rules)
+
+
+def _meta_rules(
+    objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[str, str], info: GeneratorInfo
+) -> tuple[Rule, ...]:
+    common = _sorted({**labels, **_id_labels(objective)})
+    ratio = formatting.format_go_float(objective.objective / 100)
+    days = formatting.format_go_float(windows.period_ms / 86_400_000)
+    flt = _filter(objective)
+    on = "/ on(sloth_id, sloth_slo, sloth_service) group_left\n"
+    current = sli_record_name(windows.page_quick.short_ms)
+    period = sli_record_name(windows.period_ms)
+    info_labels = {
+        **common,
+        "sloth_version": info.version,
+        "sloth_mode": info.mode,
+        "sloth_spec": info.spec,
+        "sloth_objective": formatting.format_go_float_fixed(objective.objective),
+    }
+    return (
+        RecordingRule("slo:objective:ratio", f"vector({ratio})", common),
+        RecordingRule("slo:error_budget:ratio", f"vector(1-{ratio})", common),
+        RecordingRule("slo:time_period:days", f"vector({days})", common),
+        RecordingRule(
+            "slo:current_burn_rate:ratio", f"{current}{flt}\n{on}slo:error_budget:ratio{flt}\n", common
+        ),
+        RecordingRule(
+            "slo:period_burn_rate:ratio", f"{period}{flt}\n{on}slo:error_budget:ratio{flt}\n", common
+        ),
+        RecordingRule(
+            "slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{flt}", common
+        ),
+        RecordingRule("sloth_slo_info", "vector(1)", _sorted(info_labels)),
+    )
+
+
+def _alert_expr(objective: slo.SLO, quick: slo.BurnWindow, slow: slo.BurnWindow) -> str:
+    budget = formatting.format_go_float((100 - objective.objective) / 100)
+    flt = _filter(objective)
+
+    def cond(window_ms: int, factor: float) -> str:
+        threshold = f"({formatting.format_go_float(factor)} * {budget})"
+        return f"max({sli_record_name(window_ms)}{flt} > {threshold}) without (sloth_window)"
+
+    def pair(burn: slo.BurnWindow) -> str:
+        return (
+            "(\n"
+            f"    {cond(burn.short_ms, burn.factor)}\n"
+            "    and\n"
+            f"    {cond(burn.long_ms, burn.factor)}\n"
+            ")\n"
+        )
+
+    return pair(quick) + "or\n" + pair(slow)
+
+
+def _default_annotations(severity: str) -> dict[str, str]:
+    return {
+        "title": f"({severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget "
+        "burn rate is too fast.",
+        "summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over "
+        "expected.",
+    }
+
+
+def _alert_rules(objective: slo.SLO, windows: slo.AlertWindows) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    plan = (
+        ("page", objective.page_alert, windows.page_quick, windows.page_slow),
+        ("ticket", objective.ticket_alert, windows.ticket_quick, windows.ticket_slow),
+    )
+    for severity, meta, quick, slow in plan:
+        if meta is None or objective.alert_name is None:
+            continue
+        rules.append(
+            AlertingRule(
+                alert=objective.alert_name,
+                expr=_alert_expr(objective, quick, slow),
+                labels=_sorted({"sloth_severity": severity, **meta.labels}),
+                annotations=_sorted({**_default_annotations(severity), **meta.annotations}),
+            )
+        )
+    return tuple(rules)
+
+
+def rule_to_dict(rule: Rule) -> dict[str, object]:
+    """One rule as the mapping Prometheus reads (``record``/``alert``, ``expr``, labels, annotations)."""
+    if isinstance(rule, RecordingRule):
+        out: dict[str, object] = {"record": rule.record, "expr": rule.expr}
+        if rule.labels:
+            out["labels"] = dict(rule.labels)
+        return out
+    out = {"alert": rule.alert, "expr": rule.expr}
+    if rule.labels:
+        out["labels"] = dict(rule.labels)
+    if rule.annotations:
+        out["annotations"] = dict(rule.annotations)
+    return out
+
+
+def groups_to_dict(groups: Sequence[RuleGroup]) -> dict[str, object]:
+    """Rule groups as the body of a Prometheus rules file (also a PrometheusRule ``spec``)."""
+    return {"groups": [{"name": g.name, "rules": [rule_to_dict(r) for r in g.rules]} for g in groups]}

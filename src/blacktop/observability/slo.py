@@ -1,0 +1,442 @@
+"""Service levels: the SLO values rule generation works from, and parsers for Sloth's spec formats.
+
+Blacktop's own ObservabilityConfig and Sloth's documents (``prometheus/v1``, the Kubernetes
+``sloth.slok.dev/v1 PrometheusServiceLevel`` and ``openslo/v1alpha``) all reduce to the same frozen
+values here, so one generator (``rules``) serves both and equality with Sloth's output carries over
+to blacktop's own SLOs. Parsing collects every problem with its field path and raises one
+``InputError``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import yaml
+
+from blacktop.kernel.errors import InputError, Problem
+
+from . import formatting
+
+SPEC_PROMETHEUS_V1: Final = "prometheus/v1"
+SPEC_KUBERNETES_V1: Final = "sloth.slok.dev/v1"
+SPEC_OPENSLO_V1ALPHA: Final = "openslo/v1alpha"
+
+_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
+_WINDOW_PLACEHOLDER: Final = re.compile(r"\{\{\s*\.window\s*\}\}")
+# SLO plugins that leave the generated rules unchanged and so are accepted without running them.
+_NO_OP_SLO_PLUGINS: Final = frozenset({"sloth.dev/core/debug/v1"})
+
+
+@dataclass(frozen=True, slots=True)
+class EventsSLI:
+    """Error ratio as bad events over total events; both queries carry ``{{.window}}``."""
+
+    error_query: str
+    total_query: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawSLI:
+    """A ready-made error-ratio query carrying ``{{.window}}``."""
+
+    error_ratio_query: str
+
+
+SLI = EventsSLI | RawSLI
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMeta:
+    """Labels and annotations of one alert (page or ticket), already merged with the shared ones."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SLO:
+    """One service level objective, ready for rule generation.
+
+    ``objective`` is a percentage (99.9). ``labels`` are the merged spec and SLO labels that every
+    recording rule carries. ``page_alert``/``ticket_alert`` are None when that alert is disabled.
+    """
+
+    service: str
+    name: str
+    objective: float
+    sli: SLI
+    description: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    alert_name: str | None = None
+    page_alert: AlertMeta | None = None
+    ticket_alert: AlertMeta | None = None
+
+    @property
+    def id(self) -> str:
+        """Sloth's SLO id, ``<service>-<name>``."""
+        return f"{self.service}-{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLevel:
+    """The SLOs of one document; ``spec`` is the format it came in (``sloth_spec`` label value).
+
+    ``name``/``namespace`` are set for Kubernetes documents, whose output is a PrometheusRule of
+    the same name.
+    """
+
+    service: str
+    slos: tuple[SLO, ...]
+    spec: str = SPEC_PROMETHEUS_V1
+    name: str | None = None
+    namespace: str | None = None
+
+
+def load_service_levels(text: str, *, source: str | None = None) -> tuple[ServiceLevel, ...]:
+    """Parse every YAML document in ``text`` (Sloth, Kubernetes or OpenSLO form) into service levels."""
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        raise InputError(
+            f"SLO spec {source or '<input>'} is not valid YAML: {exc}",
+            problems=[Problem(path="", message=str(exc), document=source)],
+        ) from exc
+    levels: list[ServiceLevel] = []
+    problems: list[Problem] = []
+    for index, document in enumerate(documents):
+        try:
+            levels.append(parse_service_level(document))
+        except InputError as exc:
+            doc = f"{source or '<input>'}#{index}"
+            problems.extend(Problem(path=p.path, message=p.message, document=doc) for p in exc.problems)
+    if problems:
+        raise InputError(f"SLO spec {source or '<input>'} is invalid", problems=problems)
+    return tuple(levels)
+
+
+def parse_service_level(document: Any) -> ServiceLevel:
+    """Parse one Sloth, Kubernetes ``PrometheusServiceLevel`` or OpenSLO document."""
+    if not isinstance(document, Mapping):
+        raise InputError("SLO spec must be a mapping", problems=[Problem(path="", message="not a mapping")])
+    if document.get("version") == SPEC_PROMETHEUS_V1:
+        return _parse_prometheus_v1(document, prefix="", camel=False, spec=SPEC_PROMETHEUS_V1)
+    api_version = document.get("apiVersion")
+    if api_version == SPEC_KUBERNETES_V1 and document.get("kind") == "PrometheusServiceLevel":
+        metadata = document.get("metadata") or {}
+        level = _parse_prometheus_v1(document.get("spec") or {}, prefix="spec.", camel=True, spec=api_version)
+        return ServiceLevel(
+            service=level.service,
+            slos=level.slos,
+            spec=api_version,
+            name=str(metadata.get("name", "")),
+            namespace=metadata.get("namespace"),
+        )
+    if api_version == SPEC_OPENSLO_V1ALPHA and document.get("kind") == "SLO":
+        return _parse_openslo(document)
+    found = document.get("version", api_version)
+    raise InputError(
+        f"SLO spec version {found!r} is not supported",
+        problems=[
+            Problem(
+                path="version",
+                message=f"unknown spec {found!r}; use version prometheus/v1, "
+                "apiVersion sloth.slok.dev/v1 PrometheusServiceLevel or openslo/v1alpha SLO",
+            )
+        ],
+    )
+
+
+def _key(camel: bool, snake: str) -> str:
+    if not camel:
+        return snake
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _str_map(value: Any, path: str, problems: list[Problem]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(Problem(path=path, message="must be a mapping of strings"))
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _parse_prometheus_v1(doc: Mapping[str, Any], *, prefix: str, camel: bool, spec: str) -> ServiceLevel:
+    problems: list[Problem] = []
+    service = doc.get("service")
+    if not isinstance(service, str) or not service:
+        problems.append(Problem(path=prefix + "service", message="is required"))
+        service = ""
+    labels = _str_map(doc.get("labels"), prefix + "labels", problems)
+    _check_plugins(doc.get(_key(camel, "slo_plugins")), prefix + _key(camel, "slo_plugins"), problems)
+    raw_slos = doc.get("slos")
+    if not isinstance(raw_slos, Sequence) or not raw_slos:
+        problems.append(Problem(path=prefix + "slos", message="must list at least one SLO"))
+        raw_slos = []
+    slos = []
+    names: set[str] = set()
+    for i, raw in enumerate(raw_slos):
+        path = f"{prefix}slos[{i}]"
+        slo = _parse_slo(raw, path=path, service=service, labels=labels, camel=camel, problems=problems)
+        if slo is not None:
+            if slo.name in names:
+                problems.append(Problem(path=path + ".name", message=f"SLO name {slo.name!r} is repeated"))
+            names.add(slo.name)
+            slos.append(slo)
+    if problems:
+        raise InputError(f"SLO spec for service {service!r} is invalid", problems=problems)
+    return ServiceLevel(service=service, slos=tuple(slos), spec=spec)
+
+
+def _check_plugins(value: Any, path: str, problems: list[Problem]) -> None:
+    if not value:
+        return
+    for i, item in enumerate((value or {}).get("chain") or []):
+        plugin_id = (item or {}).get("id")
+        if plugin_id not in _NO_OP_SLO_PLUGINS:
+            problems.append(
+                Problem(
+                    path=f"{path}.chain[{i}].id",
+                    message=f"SLO plugin {plugin_id!r} is not supported by blacktop; "
+                    f"supported: {', '.join(sorted(_NO_OP_SLO_PLUGINS))}",
+                )
+            )
+
+
+def _parse_slo(
+    raw: Any,
+    *,
+    path: str,
+    service: str,
+    labels: Mapping[str, str],
+    camel: bool,
+    problems: list[Problem],
+) -> SLO | None:
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(path=path, message="must be a mapping"))
+        return None
+    before = len(problems)
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        problems.append(Problem(path=path + ".name", message=f"must match {_NAME_RE.pattern}"))
+        name = ""
+    objective = raw.get("objective")
+    if isinstance(objective, bool) or not isinstance(objective, int | float) or not 0 < objective <= 100:
+        problems.append(Problem(path=path + ".objective", message="must be a percentage in (0, 100]"))
+        objective = 100.0
+    _check_plugins(raw.get("plugins"), path + ".plugins", problems)
+    sli = _parse_sli(raw.get("sli"), path=path + ".sli", camel=camel, problems=problems)
+    merged = {**labels, **_str_map(raw.get("labels"), path + ".labels", problems)}
+    alert_name, page, ticket = _parse_alerting(raw.get("alerting"), path + ".alerting", camel, problems)
+    if len(problems) > before or sli is None:
+        return None
+    return SLO(
+        service=service,
+        name=name,
+        objective=float(objective),
+        sli=sli,
+        description=str(raw.get("description", "")),
+        labels=merged,
+        alert_name=alert_name,
+        page_alert=page,
+        ticket_alert=ticket,
+    )
+
+
+def _parse_sli(raw: Any, *, path: str, camel: bool, problems: list[Problem]) -> SLI | None:
+    if not isinstance(raw, Mapping) or len([k for k in ("events", "raw", "plugin") if raw.get(k)]) != 1:
+        problems.append(Problem(path=path, message="must set exactly one of events, raw or plugin"))
+        return None
+    if raw.get("plugin"):
+        plugin_id = (raw["plugin"] or {}).get("id")
+        problems.append(
+            Problem(path=path + ".plugin.id", message=f"SLI plugin {plugin_id!r} is not supported by blacktop")
+        )
+        return None
+    if raw.get("raw"):
+        key = _key(camel, "error_ratio_query")
+        query = raw["raw"].get(key)
+        if not _has_window(query):
+            problems.append(Problem(path=f"{path}.raw.{key}", message="must contain {{.window}}"))
+            return None
+        return RawSLI(error_ratio_query=query)
+    events = raw["events"]
+    error_key, total_key = _key(camel, "error_query"), _key(camel, "total_query")
+    error_query, total_query = events.get(error_key), events.get(total_key)
+    ok = True
+    for key, query in ((error_key, error_query), (total_key, total_query)):
+        if not _has_window(query):
+            problems.append(Problem(path=f"{path}.events.{key}", message="must contain {{.window}}"))
+            ok = False
+    if ok and error_query == total_query:
+        problems.append(Problem(path=f"{path}.events", message="error and total queries must differ"))
+        ok = False
+    return EventsSLI(error_query=error_query, total_query=total_query) if ok else None
+
+
+def _has_window(query: Any) -> bool:
+    return isinstance(query, str) and _WINDOW_PLACEHOLDER.search(query) is not None
+
+
+def _parse_alerting(
+    raw: Any, path: str, camel: bool, problems: list[Problem]
+) -> tuple[str | None, AlertMeta | None, AlertMeta | None]:
+    raw = raw or {}
+    labels = _str_map(raw.get("labels"), path + ".labels", problems)
+    annotations = _str_map(raw.get("annotations"), path + ".annotations", problems)
+    alerts: list[AlertMeta | None] = []
+    for kind in ("page_alert", "ticket_alert"):
+        key = _key(camel, kind)
+        sub = raw.get(key) or {}
+        if sub.get("disable"):
+            alerts.append(None)
+            continue
+        alerts.append(
+            AlertMeta(
+                labels={**labels, **_str_map(sub.get("labels"), f"{path}.{key}.labels", problems)},
+                annotations={
+                    **annotations,
+                    **_str_map(sub.get("annotations"), f"{path}.{key}.annotations", problems),
+                },
+            )
+        )
+    name = raw.get("name")
+    if (alerts[0] or alerts[1]) and not name:
+        problems.append(Problem(path=path + ".name", message="is required unless both alerts are disabled"))
+    return (str(name) if name else None), alerts[0], alerts[1]
+
+
+def _parse_openslo(doc: Mapping[str, Any]) -> ServiceLevel:
+    problems: list[Problem] = []
+    metadata = doc.get("metadata") or {}
+    spec = doc.get("spec") or {}
+    name = str(metadata.get("name", ""))
+    service = str(spec.get("service", ""))
+    if not service:
+        problems.append(Problem(path="spec.service", message="is required"))
+    for i, window in enumerate(spec.get("timeWindows") or []):
+        if (window.get("count"), window.get("unit")) != (30, "Day"):
+            problems.append(
+                Problem(path=f"spec.timeWindows[{i}]", message="only the 30 Day window is supported")
+            )
+    slos = []
+    for i, objective in enumerate(spec.get("objectives") or []):
+        ratio = objective.get("ratioMetrics") or {}
+        good, total = ((ratio.get(k) or {}).get("query") for k in ("good", "total"))
+        if not (_has_window(good) and _has_window(total)):
+            problems.append(
+                Problem(path=f"spec.objectives[{i}].ratioMetrics", message="good and total need {{.window}}")
+            )
+            continue
+        query = (
+            f"\n  1 - (\n    (\n      {good}\n    )\n    /\n    (\n      {total}\n    )\n  )\n"
+        )
+        slos.append(
+            SLO(
+                service=service,
+                name=f"{name}-{i}",
+                objective=float(objective.get("target", 0)) * 100,
+                sli=RawSLI(error_ratio_query=query),
+                description=str(spec.get("description", "")),
+            )
+        )
+    if problems:
+        raise InputError(f"OpenSLO spec {name!r} is invalid", problems=problems)
+    return ServiceLevel(service=service, slos=tuple(slos), spec=SPEC_OPENSLO_V1ALPHA)
+
+
+@dataclass(frozen=True, slots=True)
+class BurnWindow:
+    """One multi-window condition: the SLI over both windows exceeds ``factor`` times the budget."""
+
+    short_ms: int
+    long_ms: int
+    factor: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlertWindows:
+    """The SLO period and the four burn-rate conditions (Sloth's ``AlertWindows`` spec)."""
+
+    period_ms: int
+    page_quick: BurnWindow
+    page_slow: BurnWindow
+    ticket_quick: BurnWindow
+    ticket_slow: BurnWindow
+
+    def sli_windows(self) -> tuple[int, ...]:
+        """Every distinct alert window, ascending (the SLI recording windows besides the period)."""
+        windows = {
+            w
+            for b in (self.page_quick, self.page_slow, self.ticket_quick, self.ticket_slow)
+            for w in (b.short_ms, b.long_ms)
+        }
+        return tuple(sorted(windows))
+
+
+def compute_burn_factor(*, budget_percent: float, period_ms: int, long_window_ms: int) -> float:
+    """Sloth's factor: the burn rate that spends ``budget_percent`` of the budget in the long window.
+
+    The operation order matches Sloth's Go code, so the float digits match too (5.6000000000000005).
+    """
+    period_hours = period_ms / 3_600_000
+    long_hours = long_window_ms / 3_600_000
+    return budget_percent * period_hours / 100 / long_hours
+
+
+def parse_alert_windows(document: Mapping[str, Any]) -> AlertWindows:
+    """Parse a ``sloth.slok.dev/v1 AlertWindows`` document into windows with computed factors."""
+    problems: list[Problem] = []
+    spec = document.get("spec") or {}
+    try:
+        period = formatting.parse_duration_ms(str(spec.get("sloPeriod", "")))
+    except ValueError as exc:
+        raise InputError(
+            "AlertWindows spec has no valid sloPeriod",
+            problems=[Problem(path="spec.sloPeriod", message=str(exc))],
+        ) from exc
+    windows: list[BurnWindow] = []
+    for severity in ("page", "ticket"):
+        for speed in ("quick", "slow"):
+            path = f"spec.{severity}.{speed}"
+            raw = (spec.get(severity) or {}).get(speed) or {}
+            try:
+                short = formatting.parse_duration_ms(str(raw.get("shortWindow", "")))
+                long = formatting.parse_duration_ms(str(raw.get("longWindow", "")))
+                budget = float(raw["errorBudgetPercent"])
+            except (ValueError, KeyError, TypeError) as exc:
+                problems.append(Problem(path=path, message=f"needs errorBudgetPercent, shortWindow, "
+                                        f"longWindow: {exc}"))
+                continue
+            factor = compute_burn_factor(budget_percent=budget, period_ms=period, long_window_ms=long)
+            windows.append(BurnWindow(short_ms=short, long_ms=long, factor=factor))
+    if problems:
+        raise InputError("AlertWindows spec is invalid", problems=problems)
+    return AlertWindows(period, *windows)
+
+
+def _google_windows(period_days: int) -> AlertWindows:
+    period = period_days * 86_400_000
+    hour = 3_600_000
+
+    def window(budget: float, short_ms: int, long_ms: int) -> BurnWindow:
+        factor = compute_burn_factor(budget_percent=budget, period_ms=period, long_window_ms=long_ms)
+        return BurnWindow(short_ms=short_ms, long_ms=long_ms, factor=factor)
+
+    return AlertWindows(
+        period_ms=period,
+        page_quick=window(2, 5 * 60_000, hour),
+        page_slow=window(5, 30 * 60_000, 6 * hour),
+        ticket_quick=window(10, 2 * hour, 24 * hour),
+        ticket_slow=window(10, 6 * hour, 72 * hour),
+    )
+
+
+GOOGLE_30D: Final = _google_windows(30)
+"""Sloth's default windows for a 30-day period (SRE workbook: 14.4, 6, 3 and 1)."""
+GOOGLE_28D: Final = _google_windows(28)
+"""Sloth's built-in windows for a 28-day period."""
