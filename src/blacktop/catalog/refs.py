@@ -51,9 +51,7 @@ def parse_ref(
     kind, namespace, name = split_ref(value)
     kind = kind if kind is not None else default_kind
     if not kind:
-        raise errors.InvalidEntityRef(
-            f"entity ref {value!r} had missing or empty kind; write it as 'kind:{value}'"
-        )
+        raise errors.InvalidEntityRef(f"entity ref {value!r} had missing or empty kind; write it as 'kind:{value}'")
     namespace = namespace if namespace is not None else (default_namespace or model.DEFAULT_NAMESPACE)
     return model.EntityRef(kind, namespace, name)
 
@@ -75,8 +73,7 @@ def split_ref(value: str) -> tuple[str | None, str | None, str]:
         namespace, name = None, rest
     if kind == "" or namespace == "" or name == "":
         raise errors.InvalidEntityRef(
-            f"entity ref {value!r} has an empty kind, namespace or name; "
-            "write it as [kind:][namespace/]name"
+            f"entity ref {value!r} has an empty kind, namespace or name; write it as [kind:][namespace/]name"
         )
     return kind, namespace, name
 
