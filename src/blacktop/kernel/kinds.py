@@ -260,3 +260,49 @@ def describe_kinds(kinds: Iterable[KindInfo]) -> list[dict[str, Any]]:
         }
         for k in kinds
     ]
+
+
+def to_crd(info: KindInfo) -> dict[str, Any]:
+    """The kind as a Kubernetes ``apiextensions.k8s.io/v1`` CustomResourceDefinition."""
+    names: dict[str, Any] = {
+        "kind": info.kind,
+        "listKind": f"{info.kind}List",
+        "plural": info.plural,
+        "singular": info.singular or info.kind.lower(),
+    }
+    if info.short_names:
+        names["shortNames"] = list(info.short_names)
+    if info.categories:
+        names["categories"] = list(info.categories)
+    versions = []
+    for version in info.versions:
+        entry: dict[str, Any] = {
+            "name": version,
+            "served": True,
+            "storage": version == info.storage_version,
+            "schema": {"openAPIV3Schema": _structural(info.schema_for(version))},
+            "subresources": {"status": {}},
+        }
+        if info.printer_columns:
+            entry["additionalPrinterColumns"] = [
+                {"name": c.name, "type": "string", "jsonPath": "." + c.path} for c in info.printer_columns
+            ]
+        versions.append(entry)
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": info.name},
+        "spec": {"group": info.group, "names": names, "scope": info.scope.value, "versions": versions},
+    }
+
+
+def _structural(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """CRD schemas may not constrain metadata beyond name/generateName; drop what Kubernetes refuses."""
+    out = dict(schema)
+    props = dict(out.get("properties") or {})
+    if "metadata" in props:
+        props["metadata"] = {"type": "object"}
+    if props:
+        out["properties"] = props
+    out.setdefault("type", "object")
+    return out

@@ -1,0 +1,70 @@
+"""blacktop's own configuration, read once per process by the entry point and passed down.
+
+Values come from keyword arguments, then ``BLACKTOP_*`` environment variables (nested with
+``__``, e.g. ``BLACKTOP_ENGINE__WORKERS``). Domain code never sees ``Settings``; the composition
+root hands each part the plain values it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EngineSettings(BaseModel):
+    """How the reconcile engine runs in this process."""
+
+    enabled: bool = True
+    """Run controllers in this process (turn off for API-only replicas)."""
+    workers: int = Field(default=8, ge=1, le=256)
+    """Concurrent reconciles in this process."""
+    resync_seconds: float = Field(default=300.0, gt=0)
+    """Every object is reconciled at least this often, even without changes."""
+    lease_seconds: float = Field(default=15.0, gt=0)
+    """How long a shard lease lasts; a killed replica's work is taken over after this."""
+    shards: int = Field(default=32, ge=1, le=1024)
+    """Objects hash into this many shards, which replicas lease."""
+
+
+class LimitSettings(BaseModel):
+    """Bounds on what one request may carry."""
+
+    max_body_bytes: int = 4 * 1024 * 1024
+    """Largest request body accepted, in bytes."""
+    max_yaml_depth: int = 64
+    """Deepest nesting accepted in a YAML or JSON document."""
+    max_yaml_aliases: int = 100
+    """Most YAML aliases accepted in one input."""
+    max_list_limit: int = 5000
+    """Largest page a list may ask for."""
+
+
+class Settings(BaseSettings):
+    """Everything a blacktop process is configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="BLACKTOP_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Path(".blacktop")
+    """Where the embedded state lives: the SQLite database, the bootstrap token, git repositories."""
+    database_url: str = ""
+    """SQLite (the embedded default, ``<data_dir>/state.db``) or PostgreSQL, e.g. postgresql://user@host/db."""
+    host: str = "127.0.0.1"
+    """Interface the API listens on."""
+    port: int = 7007
+    """Port the API listens on."""
+    bootstrap_token: str | None = None
+    """An admin token to create on first start (for automation); otherwise one is generated."""
+    engine: EngineSettings = EngineSettings()
+    limits: LimitSettings = LimitSettings()
+    demo: bool = False
+    """Load the demo data set on start."""
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'state.db').as_posix()}"
+        if self.bootstrap_token is not None and len(self.bootstrap_token) < 16:
+            raise ValueError("BLACKTOP_BOOTSTRAP_TOKEN must be at least 16 characters")
+        return self
