@@ -471,8 +471,9 @@ def schema_problems(document: Mapping[str, Any]) -> list[Problem]:
     for error in sorted(_validator(schema).iter_errors(dict(document)), key=lambda e: list(map(str, e.path))):
         parts: list[str | int] = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, Mapping):
+            # One error per missing property; its message starts with that property's repr.
             missing = [r for r in error.validator_value if r not in error.instance]
-            parts += missing[:1]
+            parts += [r for r in missing if error.message.startswith(repr(r))][:1]
         problems.append(Problem(path=format_path(parts), message=f"{error.message} ({schema.id} schema)"))
     return _unique(problems)
 
