@@ -100,7 +100,7 @@ CASES = {
             "spec": {"type": "service"},
         },
         ["metadata.name", "metadata.tags[0]", "spec.lifecycle", "spec.owner"],
-    ),  # fmt: skip
+    ),
     "group-children-required": Case(
         {"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "g"}, "spec": {"type": "team"}},
         ["spec.children"],
@@ -113,7 +113,7 @@ CASES = {
             "spec": {"type": "openapi", "lifecycle": "production", "owner": "t", "definition": {"$text": "./x"}},
         },
         ["spec.definition"],
-    ),  # fmt: skip
+    ),
     "mcp-server-needs-remotes": Case(
         {
             "apiVersion": "backstage.io/v1alpha1",
@@ -122,7 +122,7 @@ CASES = {
             "spec": {"type": "mcp-server", "lifecycle": "production", "owner": "t", "remotes": []},
         },
         ["spec.remotes"],
-    ),  # fmt: skip
+    ),
     "location-presence-enum": Case(
         {
             "apiVersion": "backstage.io/v1alpha1",
@@ -131,7 +131,7 @@ CASES = {
             "spec": {"target": "./x.yaml", "presence": "maybe"},
         },
         ["spec.presence"],
-    ),  # fmt: skip
+    ),
     "template-needs-v1beta3": Case(
         {
             "apiVersion": "backstage.io/v1alpha1",
@@ -140,7 +140,7 @@ CASES = {
             "spec": {"type": "service", "steps": []},
         },
         ["apiVersion"],
-    ),  # fmt: skip
+    ),
     "not-a-mapping": Case(["a"], [""]),
 }
 
