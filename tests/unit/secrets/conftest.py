@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +31,17 @@ def repo() -> InMemorySecretVersionRepository:
 @pytest.fixture
 def service(repo: InMemorySecretVersionRepository, keyring: crypto.KeyRing, clock: FrozenClock) -> SecretStoreService:
     return SecretStoreService(repo, keyring=keyring, clock=clock, entropy=os.urandom)
+
+
+# tests/unit/secrets/ -> the checkout; ``shared`` lies beside it (as tests/corpus.py computes).
+SHARED = (Path(__file__).resolve().parents[3] / ".." / "shared").resolve()
+
+
+@pytest.fixture
+def examples_dir() -> Path:
+    return SHARED / "examples"
+
+
+@pytest.fixture(scope="session")
+def eso_corpus() -> Path:
+    return SHARED / "corpus" / "eso"
