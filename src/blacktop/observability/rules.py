@@ -63,12 +63,21 @@ def compute_rule_groups(
     windows: slo.AlertWindows = slo.GOOGLE_30D,
     info: GeneratorInfo | None = None,
     extra_labels: Mapping[str, str] | None = None,
+    include_recordings: bool = True,
+    include_alerts: bool = True,
 ) -> tuple[RuleGroup, ...]:
-    """Generate every rule group for every SLO of a service level, in Sloth's order."""
+    """Generate every rule group for every SLO of a service level, in Sloth's order.
+
+    ``include_recordings``/``include_alerts`` mirror Sloth's ``--disable-recordings`` and
+    ``--disable-alerts``: the SLI and metadata groups, or the alert group, are left out.
+    """
     info = info or GeneratorInfo(spec=level.spec)
     groups: list[RuleGroup] = []
     for one in level.slos:
-        groups.extend(compute_slo_rule_groups(one, windows=windows, info=info, extra_labels=extra_labels))
+        for group in compute_slo_rule_groups(one, windows=windows, info=info, extra_labels=extra_labels):
+            is_alerts = group.name.startswith("sloth-slo-alerts-")
+            if (include_alerts if is_alerts else include_recordings):
+                groups.append(group)
     return tuple(groups)
 
 
