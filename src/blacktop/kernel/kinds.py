@@ -257,6 +257,7 @@ def describe_kinds(kinds: Iterable[KindInfo]) -> list[dict[str, Any]]:
             "namespaced": k.namespaced,
             "shortNames": list(k.short_names),
             "categories": list(k.categories),
+            "printerColumns": [{"name": c.name, "path": c.path} for c in k.printer_columns],
         }
         for k in kinds
     ]
