@@ -1,0 +1,1 @@
+"""Alembic migrations of blacktop's schema; ``blacktop.store.migrating`` runs them on start."""

@@ -1,0 +1,1 @@
+"""Migration revisions, one linear chain (``0001_resources`` first)."""
