@@ -1,0 +1,680 @@
+"""Render a composite resource (XR) with a Composition into composed resources.
+
+This is ``crossplane render`` as a pure function: the XR, the Composition, the observed composed
+resources (and their connection secrets) and the environment go in; the desired composed
+resources, the desired XR, the aggregated connection details, readiness and events come out. No
+clock, no randomness, no IO: names are left as ``generateName`` (see :func:`compose_name`), and the
+Ready condition's timestamp is given by the caller.
+
+Both dialects run through the same pipeline: a legacy ``spec.resources`` Composition is one
+implicit patch-and-transform step. Patch-and-transform and function-auto-ready are built in; any
+other function needs a runner from the caller (``functions=``), which receives and returns
+``RunFunctionRequest``/``RunFunctionResponse``-shaped dicts.
+
+Every composed field remembers what produced it (:class:`FieldSource`): the base template, a
+patch (with its label, type, patch set and source paths), a function step, the observed object or
+Crossplane's own metadata. ``blacktop explain`` reads this provenance.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from blacktop.kernel.errors import NotFoundError
+
+from . import fieldpaths, loading, patches, readiness
+from .errors import CompositionError, FieldNotFoundError, PatchError, StepFailedError, UnsupportedFeatureError
+
+__all__ = [
+    "CLAIM_NAMESPACE_LABEL",
+    "CLAIM_NAME_LABEL",
+    "COMPOSITE_LABEL",
+    "ENVIRONMENT_CONTEXT_KEY",
+    "NAME_SUFFIX_ALPHABET",
+    "RESOURCE_NAME_ANNOTATION",
+    "ComposedResource",
+    "FieldSource",
+    "FunctionRunner",
+    "RenderEvent",
+    "RenderResult",
+    "compose_name",
+    "render_composite",
+]
+
+COMPOSITE_LABEL: Final = "crossplane.io/composite"
+CLAIM_NAME_LABEL: Final = "crossplane.io/claim-name"
+CLAIM_NAMESPACE_LABEL: Final = "crossplane.io/claim-namespace"
+RESOURCE_NAME_ANNOTATION: Final = "crossplane.io/composition-resource-name"
+ENVIRONMENT_CONTEXT_KEY: Final = "apiextensions.crossplane.io/environment"
+NAME_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
+_MAX_GENERATE_NAME_BASE: Final = 58
+_UNREADY_LISTED: Final = 3
+
+FunctionRunner = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+"""Runs one composition function: a RunFunctionRequest-shaped dict in, a response-shaped dict out."""
+
+Origin = Literal["base", "patch", "function", "observed", "crossplane"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSource:
+    """What produced one field of a rendered object."""
+
+    origin: Origin
+    step: str | None = None
+    patch: str | None = None
+    patch_type: str | None = None
+    patch_set: str | None = None
+    from_field_paths: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for ``blacktop explain``: ``patch 2 (FromCompositeFieldPath spec.size)``."""
+        if self.origin == "patch":
+            sources = ", ".join(self.from_field_paths)
+            return f"{self.patch} ({self.patch_type} {sources})" + (f" in step {self.step!r}" if self.step else "")
+        if self.origin == "function":
+            return f"function step {self.step!r}"
+        return {"base": "base template", "observed": "observed resource", "crossplane": "Crossplane"}[self.origin]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderEvent:
+    """A Normal or Warning result of rendering, like a function's result or an event."""
+
+    severity: Literal["Normal", "Warning"]
+    message: str
+    step: str | None = None
+
+
+def _source_of(provenance: Mapping[str, FieldSource], path: str) -> FieldSource | None:
+    segments = fieldpaths.parse_path(path)
+    for end in range(len(segments), 0, -1):
+        found = provenance.get(fieldpaths.format_path(segments[:end]))
+        if found is not None:
+            return found
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedResource:
+    """One desired composed resource with its readiness and field provenance."""
+
+    name: str
+    resource: Mapping[str, Any]
+    ready: bool
+    exists: bool
+    provenance: Mapping[str, FieldSource] = field(default_factory=dict)
+
+    def source_of(self, path: str) -> FieldSource | None:
+        """What produced ``path`` (or the closest enclosing field that has a recorded source)."""
+        return _source_of(self.provenance, path)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """Everything one render produced."""
+
+    composition: str
+    composite: Mapping[str, Any]
+    resources: tuple[ComposedResource, ...]
+    connection_details: Mapping[str, bytes]
+    environment: Mapping[str, Any]
+    events: tuple[RenderEvent, ...] = ()
+    composite_provenance: Mapping[str, FieldSource] = field(default_factory=dict)
+    dropped: tuple[str, ...] = ()
+    composite_ready: bool = True
+
+    @property
+    def unready(self) -> tuple[str, ...]:
+        """Names of composed resources that are not ready, sorted."""
+        return tuple(sorted(r.name for r in self.resources if not r.ready))
+
+    @property
+    def ready(self) -> bool:
+        """Whether the XR is ready: every composed resource is, and no step said otherwise."""
+        return self.composite_ready and not self.unready
+
+    def resource(self, name: str) -> ComposedResource:
+        """The composed resource rendered from the template ``name``."""
+        for composed in self.resources:
+            if composed.name == name:
+                return composed
+        raise NotFoundError(f"composed resource {name!r} was not rendered by composition {self.composition!r}")
+
+    def ready_condition(self, *, now: datetime) -> dict[str, Any]:
+        """The XR's Ready condition as Crossplane sets it (``Creating`` lists unready resources)."""
+        stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.ready:
+            return {"lastTransitionTime": stamp, "reason": "Available", "status": "True", "type": "Ready"}
+        unready = list(self.unready)
+        listed = ", ".join(unready[:_UNREADY_LISTED])
+        if len(unready) > _UNREADY_LISTED:
+            listed += f", and {len(unready) - _UNREADY_LISTED} more"
+        message = f"Unready resources: {listed}" if unready else "Composite resource is not ready"
+        return {
+            "lastTransitionTime": stamp,
+            "message": message,
+            "reason": "Creating",
+            "status": "False",
+            "type": "Ready",
+        }
+
+    def manifests(self, *, now: datetime) -> list[dict[str, Any]]:
+        """The XR (with its Ready condition) followed by the composed resources, like ``crossplane render``."""
+        xr = copy.deepcopy(dict(self.composite))
+        conditions = [c for c in (xr.get("status") or {}).get("conditions") or [] if c.get("type") != "Ready"]
+        xr.setdefault("status", {})["conditions"] = [*conditions, self.ready_condition(now=now)]
+        return [xr, *(copy.deepcopy(dict(r.resource)) for r in self.resources)]
+
+
+def compose_name(generate_name: str, suffix: str) -> str:
+    """A Kubernetes generated name: the prefix cut to 58 characters plus a 5-character suffix.
+
+    The caller supplies the random ``suffix`` (from :data:`NAME_SUFFIX_ALPHABET`) so that rendering
+    stays deterministic.
+    """
+    if len(suffix) != 5 or any(ch not in NAME_SUFFIX_ALPHABET for ch in suffix):
+        raise PatchError(f"name suffix {suffix!r} must be 5 characters from {NAME_SUFFIX_ALPHABET!r}")
+    return generate_name[:_MAX_GENERATE_NAME_BASE] + suffix
+
+
+# -- internal state -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Desired:
+    resource: dict[str, Any]
+    ready: bool | None = None
+    provenance: dict[str, FieldSource] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Run:
+    observed_xr: dict[str, Any]
+    observed: dict[str, dict[str, Any]]
+    observed_secrets: Mapping[str, Mapping[str, bytes]]
+    desired_xr: dict[str, Any]
+    native: bool
+    desired: dict[str, _Desired] = field(default_factory=dict)
+    xr_provenance: dict[str, FieldSource] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    events: list[RenderEvent] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    connection: dict[str, bytes] = field(default_factory=dict)
+    composite_ready: bool = True
+
+    def warn(self, message: str, step: str | None) -> None:
+        self.events.append(RenderEvent("Warning", message, step))
+
+
+def _record(provenance: dict[str, FieldSource], paths: Sequence[str], source: FieldSource) -> None:
+    for path in paths:
+        for key in [k for k in provenance if k == path or k.startswith((path + ".", path + "["))]:
+            del provenance[key]
+        provenance[path] = source
+
+
+def _leaf_provenance(obj: Any, source: FieldSource) -> dict[str, FieldSource]:
+    return {fieldpaths.format_path(p): source for p in fieldpaths.iter_leaf_paths(obj) if p}
+
+
+def _patch_source(patch: patches.Patch, step: str | None) -> FieldSource:
+    return FieldSource(
+        origin="patch",
+        step=step,
+        patch=patch.label,
+        patch_type=patch.type,
+        patch_set=patch.patch_set,
+        from_field_paths=patch.source_paths,
+    )
+
+
+# -- patch-and-transform ---------------------------------------------------------------------------
+
+
+def _run_patch(
+    run: _Run,
+    patch: patches.Patch,
+    *,
+    source: Any,
+    target: dict[str, Any],
+    provenance: dict[str, FieldSource] | None,
+    context: str,
+    step: str | None,
+) -> bool:
+    """Run one patch; return False when a Required source is missing (Optional ones are skipped)."""
+    try:
+        applied = patches.apply_patch(patch, source=source, target=target)
+    except FieldNotFoundError:
+        return not patch.required
+    except CompositionError as exc:
+        raise exc.wrap(f"{patch.label} of {context}") from exc
+    if provenance is not None:
+        _record(provenance, applied.paths, _patch_source(patch, step))
+    return True
+
+
+def _environment_patches(run: _Run, pt: loading.PatchAndTransform, env: dict[str, Any], step: str | None) -> None:
+    to_env = {"FromCompositeFieldPath", "ToEnvironmentFieldPath", "CombineFromComposite"}
+    for wanted_to_env in (True, False):
+        for patch in pt.environment_patches:
+            if (patch.type in to_env) != wanted_to_env:
+                continue
+            source, target = (run.observed_xr, env) if wanted_to_env else (env, run.desired_xr)
+            provenance = None if wanted_to_env else run.xr_provenance
+            if not _run_patch(
+                run, patch, source=source, target=target, provenance=provenance, context="the environment", step=step
+            ):
+                raise PatchError(
+                    f"environment {patch.label}: required field {', '.join(patch.source_paths)} is missing"
+                )
+
+
+def _template_start(run: _Run, template: loading.Template, step: str | None) -> _Desired:
+    if template.base is not None:
+        resource = copy.deepcopy(dict(template.base))
+        return _Desired(resource, None, _leaf_provenance(resource, FieldSource("base", step=step)))
+    previous = run.desired.get(template.name)
+    if previous is None:
+        raise PatchError(
+            f"composed resource {template.name!r} has no base template, and was not produced by a previous "
+            "function in the pipeline"
+        )
+    return _Desired(copy.deepcopy(previous.resource), None, dict(previous.provenance))
+
+
+def _observed_side(
+    run: _Run,
+    template: loading.Template,
+    desired: _Desired,
+    observed: dict[str, Any],
+    env: dict[str, Any],
+    step: str | None,
+) -> None:
+    metadata = desired.resource.setdefault("metadata", {})
+    for key in ("namespace", "name"):
+        value = (observed.get("metadata") or {}).get(key)
+        if value:
+            metadata[key] = value
+            desired.provenance[f"metadata.{key}"] = FieldSource("observed", step=step)
+        else:
+            metadata.pop(key, None)
+    secret = run.observed_secrets.get(template.name) or {}
+    run.connection.update(readiness.extract_connection_details(observed, secret, template.connection_details))
+    outcome = readiness.is_ready(observed, template.readiness_checks)
+    for warning in outcome.warnings:
+        run.warn(f"cannot check readiness of composed resource {template.name!r}: {warning}", step)
+    if outcome.ready:
+        desired.ready = True
+    context = f"resource {template.name!r}"
+    for patch in template.patches:
+        if patch.type in patches.TO_COMPOSITE_TYPES:
+            target, provenance = run.desired_xr, run.xr_provenance
+        elif patch.type in patches.TO_ENVIRONMENT_TYPES:
+            target, provenance = env, None
+        else:
+            continue
+        if not _run_patch(
+            run, patch, source=observed, target=target, provenance=provenance, context=context, step=step
+        ):
+            run.warn(f"{patch.label} of {context}: required field {', '.join(patch.source_paths)} is missing", step)
+
+
+def _from_passes(native: bool) -> list[frozenset[str]]:
+    if native:
+        return [patches.FROM_COMPOSITE_TYPES | patches.FROM_ENVIRONMENT_TYPES]
+    return [patches.FROM_COMPOSITE_TYPES, patches.FROM_ENVIRONMENT_TYPES]
+
+
+def _render_template(
+    run: _Run, template: loading.Template, env: dict[str, Any], step: str | None, native: bool
+) -> None:
+    desired = _template_start(run, template, step)
+    observed = run.observed.get(template.name)
+    if observed is not None:
+        _observed_side(run, template, desired, observed, env, step)
+    context = f"resource {template.name!r}"
+    for kinds in _from_passes(native):
+        for patch in template.patches:
+            if patch.type not in kinds:
+                continue
+            source = run.observed_xr if patch.type in patches.FROM_COMPOSITE_TYPES else env
+            if _run_patch(
+                run,
+                patch,
+                source=source,
+                target=desired.resource,
+                provenance=desired.provenance,
+                context=context,
+                step=step,
+            ):
+                continue
+            missing = ", ".join(patch.source_paths)
+            if observed is None:
+                run.warn(
+                    f"not adding new composed resource {template.name!r}: {patch.label} is Required and "
+                    f"{missing} is missing",
+                    step,
+                )
+                run.dropped.append(template.name)
+                run.composite_ready = False
+                return
+            run.warn(f"{patch.label} of {context}: required field {missing} is missing", step)
+    run.desired[template.name] = desired
+
+
+def _run_patch_and_transform(run: _Run, pt: loading.PatchAndTransform, step: str | None) -> None:
+    env = copy.deepcopy(run.context.get(ENVIRONMENT_CONTEXT_KEY) or {})
+    env.setdefault("apiVersion", "internal.crossplane.io/v1alpha1")
+    env.setdefault("kind", "Environment")
+    _environment_patches(run, pt, env, step)
+    for template in pt.resources:
+        _render_template(run, template, env, step, pt.native)
+    run.context[ENVIRONMENT_CONTEXT_KEY] = env
+
+
+# -- other steps -----------------------------------------------------------------------------------
+
+
+def _run_auto_ready(run: _Run) -> None:
+    for name, desired in run.desired.items():
+        observed = run.observed.get(name)
+        if desired.ready is None and observed is not None and readiness.condition_status(observed, "Ready") == "True":
+            desired.ready = True
+
+
+def _request(run: _Run, step_input: Mapping[str, Any] | None) -> dict[str, Any]:
+    def ready(value: bool | None) -> str:
+        return {True: "READY_TRUE", False: "READY_FALSE", None: "READY_UNSPECIFIED"}[value]
+
+    return {
+        "observed": {
+            "composite": {"resource": copy.deepcopy(run.observed_xr)},
+            "resources": {
+                name: {"resource": copy.deepcopy(obj), "connectionDetails": dict(run.observed_secrets.get(name) or {})}
+                for name, obj in run.observed.items()
+            },
+        },
+        "desired": {
+            "composite": {"resource": copy.deepcopy(run.desired_xr)},
+            "resources": {
+                name: {"resource": copy.deepcopy(d.resource), "ready": ready(d.ready)}
+                for name, d in run.desired.items()
+            },
+        },
+        "input": copy.deepcopy(dict(step_input)) if step_input is not None else None,
+        "context": copy.deepcopy(run.context),
+    }
+
+
+def _run_external(run: _Run, step: loading.Step, runner: FunctionRunner) -> None:
+    response = runner(_request(run, step.input))
+    for result in response.get("results") or []:
+        severity = str(result.get("severity", "SEVERITY_NORMAL"))
+        message = str(result.get("message", ""))
+        if severity == "SEVERITY_FATAL":
+            raise StepFailedError(f"step {step.name!r} (function {step.function!r}) failed: {message}")
+        kind: Literal["Normal", "Warning"] = "Warning" if severity == "SEVERITY_WARNING" else "Normal"
+        run.events.append(RenderEvent(kind, message, step.name))
+    desired = response.get("desired") or {}
+    xr = (desired.get("composite") or {}).get("resource")
+    source = FieldSource("function", step=step.name)
+    if isinstance(xr, Mapping):
+        _diff_provenance(run.desired_xr, dict(xr), run.xr_provenance, source)
+        run.desired_xr = fieldpaths.json_roundtrip(dict(xr))
+    resources: dict[str, _Desired] = {}
+    for name, entry in (desired.get("resources") or {}).items():
+        resource = fieldpaths.json_roundtrip(dict(entry.get("resource") or {}))
+        previous = run.desired.get(name)
+        provenance = dict(previous.provenance) if previous else {}
+        _diff_provenance(previous.resource if previous else {}, resource, provenance, source)
+        ready = {"READY_TRUE": True, "READY_FALSE": False}.get(str(entry.get("ready", "")))
+        resources[name] = _Desired(resource, ready, provenance)
+    run.desired = resources
+    if "context" in response:
+        run.context = copy.deepcopy(dict(response["context"] or {}))
+
+
+def _diff_provenance(before: Any, after: Any, provenance: dict[str, FieldSource], source: FieldSource) -> None:
+    old = {fieldpaths.format_path(p): _leaf(before, p) for p in fieldpaths.iter_leaf_paths(before) if p}
+    for path in fieldpaths.iter_leaf_paths(after):
+        if not path:
+            continue
+        key = fieldpaths.format_path(path)
+        if key not in old or old[key] != _leaf(after, path):
+            provenance[key] = source
+
+
+def _leaf(obj: Any, path: Sequence[fieldpaths.Segment]) -> Any:
+    return fieldpaths.get_value(obj, path)
+
+
+# -- entry point -----------------------------------------------------------------------------------
+
+
+def _identity(xr: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = xr.get("metadata") or {}
+    identity: dict[str, Any] = {"apiVersion": xr.get("apiVersion"), "kind": xr.get("kind"), "metadata": {}}
+    for key in ("name", "namespace"):
+        if metadata.get(key):
+            identity["metadata"][key] = metadata[key]
+    return identity
+
+
+def _index_observed(observed: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for obj in observed:
+        name = ((obj.get("metadata") or {}).get("annotations") or {}).get(RESOURCE_NAME_ANNOTATION)
+        if name:
+            out[str(name)] = fieldpaths.json_roundtrip(dict(obj))
+    return out
+
+
+def render_composite(
+    xr: Mapping[str, Any],
+    composition: Mapping[str, Any] | loading.Composition,
+    *,
+    observed: Sequence[Mapping[str, Any]] = (),
+    observed_connection_details: Mapping[str, Mapping[str, bytes]] | None = None,
+    environment: Mapping[str, Any] | None = None,
+    functions: Mapping[str, FunctionRunner] | None = None,
+) -> RenderResult:
+    """Render ``xr`` with ``composition`` (a document or a loaded :class:`~.loading.Composition`).
+
+    ``observed`` are the composed resources that exist, matched to templates by their
+    ``crossplane.io/composition-resource-name`` annotation; ``observed_connection_details`` maps a
+    template name to its connection secret. ``environment`` is the resolved environment (the
+    caller resolves EnvironmentConfigs). ``functions`` runs composition functions other than the
+    built-in ones, by ``functionRef.name``.
+
+    Raises :class:`~.errors.UnsupportedFeatureError` for features blacktop cannot run, and a
+    :class:`~.errors.CompositionError` whose message locates the failing patch or transform
+    (``patch 2 of resource 'rds-instance': transform 0: ...``).
+    """
+    runners = dict(functions or {})
+    loaded = (
+        composition
+        if isinstance(composition, loading.Composition)
+        else loading.load_composition(composition, functions=runners.keys())
+    )
+    observed_xr = fieldpaths.json_roundtrip(dict(xr))
+    _check_type(observed_xr, loaded)
+    run = _Run(
+        observed_xr=observed_xr,
+        observed=_index_observed(observed),
+        observed_secrets=observed_connection_details or {},
+        desired_xr=copy.deepcopy(observed_xr) if loaded.native else _identity(observed_xr),
+        native=loaded.native,
+    )
+    if environment is not None:
+        run.context[ENVIRONMENT_CONTEXT_KEY] = fieldpaths.json_roundtrip(dict(environment))
+    for warning in loaded.warnings:
+        run.warn(warning, None)
+    for step in loaded.steps:
+        step_name = None if loaded.native else step.name
+        try:
+            _run_step(run, step, runners, step_name)
+        except CompositionError as exc:
+            raise exc.wrap(f"composition {loaded.name!r}" + (f" step {step.name!r}" if step_name else "")) from exc
+    return _finish(run, loaded)
+
+
+def _check_type(xr: Mapping[str, Any], composition: loading.Composition) -> None:
+    if (xr.get("apiVersion"), xr.get("kind")) != (composition.composite_api_version, composition.composite_kind):
+        raise PatchError(
+            f"composition {composition.name!r} composes {composition.composite_api_version} "
+            f"{composition.composite_kind}, not {xr.get('apiVersion')} {xr.get('kind')}"
+        )
+
+
+def _run_step(run: _Run, step: loading.Step, runners: Mapping[str, FunctionRunner], name: str | None) -> None:
+    if step.kind == "patch-and-transform":
+        assert step.patch_and_transform is not None
+        _run_patch_and_transform(run, step.patch_and_transform, name)
+    elif step.function in runners:
+        _run_external(run, step, runners[step.function])
+    elif step.kind == "auto-ready":
+        _run_auto_ready(run)
+    else:
+        raise UnsupportedFeatureError(
+            f"step {step.name!r} runs composition function {step.function!r}, which blacktop cannot run",
+            feature=f"composition function {step.function!r}",
+        )
+
+
+def _crossplane_metadata(run: _Run, name: str, desired: _Desired, named: bool) -> dict[str, Any]:
+    resource = desired.resource
+    xr_meta = run.observed_xr.get("metadata") or {}
+    xr_labels = xr_meta.get("labels") or {}
+    metadata = resource.setdefault("metadata", {})
+    crossplane = FieldSource("crossplane")
+    metadata["generateName"] = f"{xr_labels.get(COMPOSITE_LABEL) or xr_meta.get('name', '')}-"
+    labels = metadata.setdefault("labels", {})
+    labels[COMPOSITE_LABEL] = xr_labels.get(COMPOSITE_LABEL) or xr_meta.get("name", "")
+    written = ["metadata.generateName", f"metadata.labels[{COMPOSITE_LABEL}]"]
+    for label in (CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL):
+        if xr_labels.get(label):
+            labels[label] = xr_labels[label]
+            written.append(f"metadata.labels[{label}]")
+    if named:
+        metadata.setdefault("annotations", {})[RESOURCE_NAME_ANNOTATION] = name
+        written.append(f"metadata.annotations[{RESOURCE_NAME_ANNOTATION}]")
+    if xr_meta.get("namespace") and not metadata.get("namespace"):
+        metadata["namespace"] = xr_meta["namespace"]
+        written.append("metadata.namespace")
+    metadata["ownerReferences"] = [
+        {
+            "apiVersion": run.observed_xr.get("apiVersion"),
+            "blockOwnerDeletion": True,
+            "controller": True,
+            "kind": run.observed_xr.get("kind"),
+            "name": xr_meta.get("name", ""),
+            "uid": xr_meta.get("uid", ""),
+        }
+    ]
+    written.append("metadata.ownerReferences")
+    observed = run.observed.get(name)
+    if observed is not None and not metadata.get("name") and (observed.get("metadata") or {}).get("name"):
+        metadata["name"] = observed["metadata"]["name"]
+        desired.provenance["metadata.name"] = FieldSource("observed")
+    _record(desired.provenance, written, crossplane)
+    return resource
+
+
+def _composite_output(run: _Run, composition: loading.Composition) -> dict[str, Any]:
+    if composition.native:
+        return run.desired_xr
+    out = _identity(run.observed_xr)
+    lost = sorted(k for k in run.xr_provenance if not k.startswith("status"))
+    for path in lost:
+        run.warn(
+            f"{run.xr_provenance[path].describe()} wrote {path} of the composite, which is lost: "
+            "in pipeline mode only the composite's status is applied",
+            None,
+        )
+        del run.xr_provenance[path]
+    if run.desired_xr.get("status"):
+        out["status"] = run.desired_xr["status"]
+    return out
+
+
+def _finish(run: _Run, composition: loading.Composition) -> RenderResult:
+    named = {
+        t.name: t.named for s in composition.steps if s.patch_and_transform for t in s.patch_and_transform.resources
+    }
+    resources = [
+        ComposedResource(
+            name=name,
+            resource=_crossplane_metadata(run, name, desired, named.get(name, True)),
+            ready=desired.ready is True,
+            exists=name in run.observed,
+            provenance=desired.provenance,
+        )
+        for name, desired in run.desired.items()
+    ]
+    secret = _connection_secret(run, composition)
+    if secret is not None:
+        resources.append(secret)
+    environment = run.context.get(ENVIRONMENT_CONTEXT_KEY) or {}
+    return RenderResult(
+        composition=composition.name,
+        composite=_composite_output(run, composition),
+        resources=tuple(resources),
+        connection_details=dict(run.connection),
+        environment=environment,
+        events=tuple(run.events),
+        composite_provenance=dict(run.xr_provenance),
+        dropped=tuple(run.dropped),
+        composite_ready=run.composite_ready,
+    )
+
+
+def _connection_secret(run: _Run, composition: loading.Composition) -> ComposedResource | None:
+    """A v2 XR (one with ``spec.crossplane``) gets its connection secret composed as a Secret."""
+    spec = run.observed_xr.get("spec") or {}
+    if not run.connection or "crossplane" not in spec or composition.native:
+        return None
+    xr_meta = run.observed_xr.get("metadata") or {}
+    xr_name = str(xr_meta.get("name", ""))
+    ref: dict[str, Any] = {"name": f"{xr_name}-connection", "namespace": xr_meta.get("namespace")}
+    pt_ref = next(
+        (
+            s.patch_and_transform.write_connection_secret_to_ref
+            for s in composition.steps
+            if s.patch_and_transform and s.patch_and_transform.write_connection_secret_to_ref
+        ),
+        None,
+    )
+    if pt_ref and (pt_ref.get("name") or pt_ref.get("namespace")):
+        ref.update({k: pt_ref[k] for k in ("name", "namespace") if pt_ref.get(k)})
+        for index, raw in enumerate(pt_ref.get("patches") or []):
+            patch = patches.normalise_patch(
+                raw, index=index, label=f"writeConnectionSecretToRef patch {index}", native=False
+            )
+            _run_patch(
+                run,
+                patch,
+                source=run.observed_xr,
+                target=ref,
+                provenance=None,
+                context="the connection secret reference",
+                step=None,
+            )
+    own = spec.get("writeConnectionSecretToRef") or {}
+    ref.update({k: own[k] for k in ("name", "namespace") if own.get(k)})
+    name = f"{xr_name}-connection-secret"
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {k: v for k, v in ref.items() if k in ("name", "namespace") and v},
+        "data": {k: base64.b64encode(v).decode() for k, v in sorted(run.connection.items())},
+    }
+    desired = _Desired(secret, True, _leaf_provenance(secret, FieldSource("crossplane")))
+    return ComposedResource(
+        name, _crossplane_metadata(run, name, desired, True), True, name in run.observed, desired.provenance
+    )
