@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Final
 
 from blacktop.kernel.errors import InputError, Problem
@@ -80,7 +81,7 @@ def is_version_readable(policy: RotationPolicy, *, superseded_at: datetime | Non
 def superseded_times(metadata: model.SecretMetadata) -> dict[int, datetime]:
     """For every version except the newest, when the next version replaced it."""
     numbers = sorted(metadata.versions)
-    return {v: metadata.versions[n].created_time for v, n in zip(numbers, numbers[1:], strict=False)}
+    return {v: metadata.versions[n].created_time for v, n in pairwise(numbers)}
 
 
 def plan_rotation(policy: RotationPolicy, metadata: model.SecretMetadata, *, now: datetime) -> RotationPlan:
