@@ -37,9 +37,10 @@ def _strict(schema: Any) -> Any:
     """Refuse unknown fields wherever the schema lists properties (API server strict validation)."""
     if isinstance(schema, dict):
         out = {k: _strict(v) for k, v in schema.items()}
-        if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out:
-            if not out.get("x-kubernetes-preserve-unknown-fields"):
-                out["additionalProperties"] = False
+        lists_fields = out.get("type") == "object" and "properties" in out
+        keeps_unknown = "additionalProperties" in out or out.get("x-kubernetes-preserve-unknown-fields")
+        if lists_fields and not keeps_unknown:
+            out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
         return [_strict(x) for x in schema]
