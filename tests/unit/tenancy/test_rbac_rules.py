@@ -137,8 +137,8 @@ def test_tenancy_kinds_register_and_validate() -> None:
     from blacktop.kernel.kinds import KindRegistry
 
     registry = KindRegistry()
-    for info in kinds.KINDS:
-        registry.register(info)
+    for kind_info in kinds.KINDS:
+        registry.register(kind_info)
     good = {
         "apiVersion": kinds.API_VERSION,
         "kind": "RoleBinding",
