@@ -45,8 +45,10 @@ def rows(document: dict[str, Any]) -> set[Row]:
 
 
 COMPONENT = {"type": "service", "lifecycle": "production", "owner": "team-a"}
-OWNED = {("component:default/svc", "ownedBy", "group:default/team-a"),
-         ("group:default/team-a", "ownerOf", "component:default/svc")}  # fmt: skip
+OWNED = {
+    ("component:default/svc", "ownedBy", "group:default/team-a"),
+    ("group:default/team-a", "ownerOf", "component:default/svc"),
+}
 
 
 @dataclass(frozen=True)
@@ -59,88 +61,155 @@ CASES = {
     "component-owner-defaults-to-group": Case(entity("Component", "svc", COMPONENT), OWNED),
     "component-owner-user-explicit": Case(
         entity("Component", "svc", {**COMPONENT, "owner": "user:jdoe"}),
-        {("component:default/svc", "ownedBy", "user:default/jdoe"),
-         ("user:default/jdoe", "ownerOf", "component:default/svc")},
+        {
+            ("component:default/svc", "ownedBy", "user:default/jdoe"),
+            ("user:default/jdoe", "ownerOf", "component:default/svc"),
+        },
     ),
     "component-system-part-of": Case(
         entity("Component", "svc", {**COMPONENT, "system": "pay"}),
-        OWNED | {("component:default/svc", "partOf", "system:default/pay"),
-                 ("system:default/pay", "hasPart", "component:default/svc")},
+        OWNED
+        | {
+            ("component:default/svc", "partOf", "system:default/pay"),
+            ("system:default/pay", "hasPart", "component:default/svc"),
+        },
     ),
     "component-subcomponent-of": Case(
         entity("Component", "svc", {**COMPONENT, "subcomponentOf": "core"}),
-        OWNED | {("component:default/svc", "partOf", "component:default/core"),
-                 ("component:default/core", "hasPart", "component:default/svc")},
+        OWNED
+        | {
+            ("component:default/svc", "partOf", "component:default/core"),
+            ("component:default/core", "hasPart", "component:default/svc"),
+        },
     ),
     "component-provides-and-consumes-apis": Case(
         entity("Component", "svc", {**COMPONENT, "providesApis": ["a"], "consumesApis": ["b"]}),
-        OWNED | {("component:default/svc", "providesApi", "api:default/a"),
-                 ("api:default/a", "apiProvidedBy", "component:default/svc"),
-                 ("component:default/svc", "consumesApi", "api:default/b"),
-                 ("api:default/b", "apiConsumedBy", "component:default/svc")},
+        OWNED
+        | {
+            ("component:default/svc", "providesApi", "api:default/a"),
+            ("api:default/a", "apiProvidedBy", "component:default/svc"),
+            ("component:default/svc", "consumesApi", "api:default/b"),
+            ("api:default/b", "apiConsumedBy", "component:default/svc"),
+        },
     ),
     "component-depends-on-and-dependency-of": Case(
         entity("Component", "svc", {**COMPONENT, "dependsOn": ["resource:db"], "dependencyOf": ["component:web"]}),
-        OWNED | {("component:default/svc", "dependsOn", "resource:default/db"),
-                 ("resource:default/db", "dependencyOf", "component:default/svc"),
-                 ("component:default/svc", "dependencyOf", "component:default/web"),
-                 ("component:default/web", "dependsOn", "component:default/svc")},
+        OWNED
+        | {
+            ("component:default/svc", "dependsOn", "resource:default/db"),
+            ("resource:default/db", "dependencyOf", "component:default/svc"),
+            ("component:default/svc", "dependencyOf", "component:default/web"),
+            ("component:default/web", "dependsOn", "component:default/svc"),
+        },
     ),
     "namespace-defaults-to-declarers": Case(
         entity("Component", "svc", {**COMPONENT, "system": "other/pay"}, namespace="ops"),
-        {("component:ops/svc", "ownedBy", "group:ops/team-a"), ("group:ops/team-a", "ownerOf", "component:ops/svc"),
-         ("component:ops/svc", "partOf", "system:other/pay"), ("system:other/pay", "hasPart", "component:ops/svc")},
+        {
+            ("component:ops/svc", "ownedBy", "group:ops/team-a"),
+            ("group:ops/team-a", "ownerOf", "component:ops/svc"),
+            ("component:ops/svc", "partOf", "system:other/pay"),
+            ("system:other/pay", "hasPart", "component:ops/svc"),
+        },
     ),
     "api-owner-and-system": Case(
-        entity("API", "a", {"type": "openapi", "lifecycle": "production", "owner": "t", "system": "s",
-                            "definition": "x"}),
-        {("api:default/a", "ownedBy", "group:default/t"), ("group:default/t", "ownerOf", "api:default/a"),
-         ("api:default/a", "partOf", "system:default/s"), ("system:default/s", "hasPart", "api:default/a")},
+        entity(
+            "API", "a", {"type": "openapi", "lifecycle": "production", "owner": "t", "system": "s", "definition": "x"}
+        ),
+        {
+            ("api:default/a", "ownedBy", "group:default/t"),
+            ("group:default/t", "ownerOf", "api:default/a"),
+            ("api:default/a", "partOf", "system:default/s"),
+            ("system:default/s", "hasPart", "api:default/a"),
+        },
     ),
     "api-consumed-by-on-api-side-is-ignored": Case(
-        entity("API", "a", {"type": "graphql", "lifecycle": "production", "owner": "t", "definition": "x",
-                            "apiConsumedBy": ["c"], "apiProvidedBy": ["c"]}),
+        entity(
+            "API",
+            "a",
+            {
+                "type": "graphql",
+                "lifecycle": "production",
+                "owner": "t",
+                "definition": "x",
+                "apiConsumedBy": ["c"],
+                "apiProvidedBy": ["c"],
+            },
+        ),
         {("api:default/a", "ownedBy", "group:default/t"), ("group:default/t", "ownerOf", "api:default/a")},
     ),
     "resource-depends-on-and-system": Case(
-        entity("Resource", "db", {"type": "database", "owner": "t", "system": "s", "dependsOn": ["resource:disk"],
-                                  "dependencyOf": ["component:svc"]}),
-        {("resource:default/db", "ownedBy", "group:default/t"), ("group:default/t", "ownerOf", "resource:default/db"),
-         ("resource:default/db", "partOf", "system:default/s"), ("system:default/s", "hasPart", "resource:default/db"),
-         ("resource:default/db", "dependsOn", "resource:default/disk"),
-         ("resource:default/disk", "dependencyOf", "resource:default/db"),
-         ("resource:default/db", "dependencyOf", "component:default/svc"),
-         ("component:default/svc", "dependsOn", "resource:default/db")},
+        entity(
+            "Resource",
+            "db",
+            {
+                "type": "database",
+                "owner": "t",
+                "system": "s",
+                "dependsOn": ["resource:disk"],
+                "dependencyOf": ["component:svc"],
+            },
+        ),
+        {
+            ("resource:default/db", "ownedBy", "group:default/t"),
+            ("group:default/t", "ownerOf", "resource:default/db"),
+            ("resource:default/db", "partOf", "system:default/s"),
+            ("system:default/s", "hasPart", "resource:default/db"),
+            ("resource:default/db", "dependsOn", "resource:default/disk"),
+            ("resource:default/disk", "dependencyOf", "resource:default/db"),
+            ("resource:default/db", "dependencyOf", "component:default/svc"),
+            ("component:default/svc", "dependsOn", "resource:default/db"),
+        },
     ),
     "system-domain": Case(
         entity("System", "s", {"owner": "t", "domain": "d"}),
-        {("system:default/s", "ownedBy", "group:default/t"), ("group:default/t", "ownerOf", "system:default/s"),
-         ("system:default/s", "partOf", "domain:default/d"), ("domain:default/d", "hasPart", "system:default/s")},
+        {
+            ("system:default/s", "ownedBy", "group:default/t"),
+            ("group:default/t", "ownerOf", "system:default/s"),
+            ("system:default/s", "partOf", "domain:default/d"),
+            ("domain:default/d", "hasPart", "system:default/s"),
+        },
     ),
     "domain-subdomain-of": Case(
         entity("Domain", "d", {"owner": "t", "subdomainOf": "top"}),
-        {("domain:default/d", "ownedBy", "group:default/t"), ("group:default/t", "ownerOf", "domain:default/d"),
-         ("domain:default/d", "partOf", "domain:default/top"), ("domain:default/top", "hasPart", "domain:default/d")},
+        {
+            ("domain:default/d", "ownedBy", "group:default/t"),
+            ("group:default/t", "ownerOf", "domain:default/d"),
+            ("domain:default/d", "partOf", "domain:default/top"),
+            ("domain:default/top", "hasPart", "domain:default/d"),
+        },
     ),
     "user-member-of": Case(
         entity("User", "jdoe", {"memberOf": ["team-a"]}),
-        {("user:default/jdoe", "memberOf", "group:default/team-a"),
-         ("group:default/team-a", "hasMember", "user:default/jdoe")},
+        {
+            ("user:default/jdoe", "memberOf", "group:default/team-a"),
+            ("group:default/team-a", "hasMember", "user:default/jdoe"),
+        },
     ),
     "group-parent-children-members": Case(
         entity("Group", "g", {"type": "team", "parent": "p", "children": ["c"], "members": ["m"]}),
-        {("group:default/g", "childOf", "group:default/p"), ("group:default/p", "parentOf", "group:default/g"),
-         ("group:default/g", "parentOf", "group:default/c"), ("group:default/c", "childOf", "group:default/g"),
-         ("group:default/g", "hasMember", "user:default/m"), ("user:default/m", "memberOf", "group:default/g")},
+        {
+            ("group:default/g", "childOf", "group:default/p"),
+            ("group:default/p", "parentOf", "group:default/g"),
+            ("group:default/g", "parentOf", "group:default/c"),
+            ("group:default/c", "childOf", "group:default/g"),
+            ("group:default/g", "hasMember", "user:default/m"),
+            ("user:default/m", "memberOf", "group:default/g"),
+        },
     ),
     "location-has-no-relations": Case(entity("Location", "l", {"targets": ["./a.yaml"]}), set()),
     "template-owner": Case(
-        {"apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template", "metadata": {"name": "t"},
-         "spec": {"type": "service", "owner": "team-a", "steps": []}},
-        {("template:default/t", "ownedBy", "group:default/team-a"),
-         ("group:default/team-a", "ownerOf", "template:default/t")},
+        {
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": {"name": "t"},
+            "spec": {"type": "service", "owner": "team-a", "steps": []},
+        },
+        {
+            ("template:default/t", "ownedBy", "group:default/team-a"),
+            ("group:default/team-a", "ownerOf", "template:default/t"),
+        },
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -162,67 +231,97 @@ def test_depends_on_without_kind_is_a_problem_at_its_field() -> None:
 
 # Expected rows for real corpus files, read from each file by hand.
 CORPUS_CASES = {
-    "artist-lookup": ("components/artist-lookup-component.yaml", {
-        ("component:default/artist-lookup", "ownedBy", "group:default/team-a"),
-        ("group:default/team-a", "ownerOf", "component:default/artist-lookup"),
-        ("component:default/artist-lookup", "partOf", "system:default/artist-engagement-portal"),
-        ("system:default/artist-engagement-portal", "hasPart", "component:default/artist-lookup"),
-    }),
-    "playback-order-owner-guest-is-a-group-ref": ("components/playback-order-component.yaml", {
-        ("component:default/playback-order", "ownedBy", "group:default/guest"),
-        ("group:default/guest", "ownerOf", "component:default/playback-order"),
-    }),
-    "searcher-owned-by-user": ("components/searcher-component.yaml", {
-        ("component:default/searcher", "ownedBy", "user:default/guest"),
-        ("user:default/guest", "ownerOf", "component:default/searcher"),
-    }),
-    "petstore-provides-three-apis": ("components/petstore-component.yaml", {
-        ("component:default/petstore", "ownedBy", "group:default/team-c"),
-        ("group:default/team-c", "ownerOf", "component:default/petstore"),
-        ("component:default/petstore", "providesApi", "api:default/petstore"),
-        ("api:default/petstore", "apiProvidedBy", "component:default/petstore"),
-        ("component:default/petstore", "providesApi", "api:default/streetlights"),
-        ("api:default/streetlights", "apiProvidedBy", "component:default/petstore"),
-        ("component:default/petstore", "providesApi", "api:default/hello-world"),
-        ("api:default/hello-world", "apiProvidedBy", "component:default/petstore"),
-    }),
-    "wayback-archive-storage-subcomponent": ("components/wayback-archive-storage-component.yaml", {
-        ("component:default/wayback-archive-storage", "ownedBy", "group:default/team-a"),
-        ("group:default/team-a", "ownerOf", "component:default/wayback-archive-storage"),
-        ("component:default/wayback-archive-storage", "partOf", "component:default/wayback-archive"),
-        ("component:default/wayback-archive", "hasPart", "component:default/wayback-archive-storage"),
-    }),
-    "audio-playback-system-in-domain": ("systems/audio-playback-system.yaml", {
-        ("system:default/audio-playback", "ownedBy", "group:default/team-c"),
-        ("group:default/team-c", "ownerOf", "system:default/audio-playback"),
-        ("system:default/audio-playback", "partOf", "domain:default/playback"),
-        ("domain:default/playback", "hasPart", "system:default/audio-playback"),
-    }),
-    "playback-domain-owned-by-user": ("domains/playback-domain.yaml", {
-        ("domain:default/playback", "ownedBy", "user:default/frank.tiernan"),
-        ("user:default/frank.tiernan", "ownerOf", "domain:default/playback"),
-    }),
-    "artists-db-resource": ("resources/artists-db-resource.yaml", {
-        ("resource:default/artists-db", "ownedBy", "group:default/team-a"),
-        ("group:default/team-a", "ownerOf", "resource:default/artists-db"),
-        ("resource:default/artists-db", "partOf", "system:default/artist-engagement-portal"),
-        ("system:default/artist-engagement-portal", "hasPart", "resource:default/artists-db"),
-    }),
-    "backstage-group-hierarchy": ("acme/backstage-group.yaml", {
-        ("group:default/backstage", "childOf", "group:default/infrastructure"),
-        ("group:default/infrastructure", "parentOf", "group:default/backstage"),
-        ("group:default/backstage", "parentOf", "group:default/team-a"),
-        ("group:default/team-a", "childOf", "group:default/backstage"),
-        ("group:default/backstage", "parentOf", "group:default/team-b"),
-        ("group:default/team-b", "childOf", "group:default/backstage"),
-    }),
-    "frontend-design-skill": ("ai-resources/frontend-design-skill.yaml", {
-        ("airesource:default/frontend-design", "ownedBy", "group:default/team-a"),
-        ("group:default/team-a", "ownerOf", "airesource:default/frontend-design"),
-        ("airesource:default/frontend-design", "partOf", "system:default/artist-engagement-portal"),
-        ("system:default/artist-engagement-portal", "hasPart", "airesource:default/frontend-design"),
-    }),
-}  # fmt: skip
+    "artist-lookup": (
+        "components/artist-lookup-component.yaml",
+        {
+            ("component:default/artist-lookup", "ownedBy", "group:default/team-a"),
+            ("group:default/team-a", "ownerOf", "component:default/artist-lookup"),
+            ("component:default/artist-lookup", "partOf", "system:default/artist-engagement-portal"),
+            ("system:default/artist-engagement-portal", "hasPart", "component:default/artist-lookup"),
+        },
+    ),
+    "playback-order-owner-guest-is-a-group-ref": (
+        "components/playback-order-component.yaml",
+        {
+            ("component:default/playback-order", "ownedBy", "group:default/guest"),
+            ("group:default/guest", "ownerOf", "component:default/playback-order"),
+        },
+    ),
+    "searcher-owned-by-user": (
+        "components/searcher-component.yaml",
+        {
+            ("component:default/searcher", "ownedBy", "user:default/guest"),
+            ("user:default/guest", "ownerOf", "component:default/searcher"),
+        },
+    ),
+    "petstore-provides-three-apis": (
+        "components/petstore-component.yaml",
+        {
+            ("component:default/petstore", "ownedBy", "group:default/team-c"),
+            ("group:default/team-c", "ownerOf", "component:default/petstore"),
+            ("component:default/petstore", "providesApi", "api:default/petstore"),
+            ("api:default/petstore", "apiProvidedBy", "component:default/petstore"),
+            ("component:default/petstore", "providesApi", "api:default/streetlights"),
+            ("api:default/streetlights", "apiProvidedBy", "component:default/petstore"),
+            ("component:default/petstore", "providesApi", "api:default/hello-world"),
+            ("api:default/hello-world", "apiProvidedBy", "component:default/petstore"),
+        },
+    ),
+    "wayback-archive-storage-subcomponent": (
+        "components/wayback-archive-storage-component.yaml",
+        {
+            ("component:default/wayback-archive-storage", "ownedBy", "group:default/team-a"),
+            ("group:default/team-a", "ownerOf", "component:default/wayback-archive-storage"),
+            ("component:default/wayback-archive-storage", "partOf", "component:default/wayback-archive"),
+            ("component:default/wayback-archive", "hasPart", "component:default/wayback-archive-storage"),
+        },
+    ),
+    "audio-playback-system-in-domain": (
+        "systems/audio-playback-system.yaml",
+        {
+            ("system:default/audio-playback", "ownedBy", "group:default/team-c"),
+            ("group:default/team-c", "ownerOf", "system:default/audio-playback"),
+            ("system:default/audio-playback", "partOf", "domain:default/playback"),
+            ("domain:default/playback", "hasPart", "system:default/audio-playback"),
+        },
+    ),
+    "playback-domain-owned-by-user": (
+        "domains/playback-domain.yaml",
+        {
+            ("domain:default/playback", "ownedBy", "user:default/frank.tiernan"),
+            ("user:default/frank.tiernan", "ownerOf", "domain:default/playback"),
+        },
+    ),
+    "artists-db-resource": (
+        "resources/artists-db-resource.yaml",
+        {
+            ("resource:default/artists-db", "ownedBy", "group:default/team-a"),
+            ("group:default/team-a", "ownerOf", "resource:default/artists-db"),
+            ("resource:default/artists-db", "partOf", "system:default/artist-engagement-portal"),
+            ("system:default/artist-engagement-portal", "hasPart", "resource:default/artists-db"),
+        },
+    ),
+    "backstage-group-hierarchy": (
+        "acme/backstage-group.yaml",
+        {
+            ("group:default/backstage", "childOf", "group:default/infrastructure"),
+            ("group:default/infrastructure", "parentOf", "group:default/backstage"),
+            ("group:default/backstage", "parentOf", "group:default/team-a"),
+            ("group:default/team-a", "childOf", "group:default/backstage"),
+            ("group:default/backstage", "parentOf", "group:default/team-b"),
+            ("group:default/team-b", "childOf", "group:default/backstage"),
+        },
+    ),
+    "frontend-design-skill": (
+        "ai-resources/frontend-design-skill.yaml",
+        {
+            ("airesource:default/frontend-design", "ownedBy", "group:default/team-a"),
+            ("group:default/team-a", "ownerOf", "airesource:default/frontend-design"),
+            ("airesource:default/frontend-design", "partOf", "system:default/artist-engagement-portal"),
+            ("system:default/artist-engagement-portal", "hasPart", "airesource:default/frontend-design"),
+        },
+    ),
+}
 
 
 @pytest.mark.parametrize(("file", "want"), CORPUS_CASES.values(), ids=CORPUS_CASES.keys())
