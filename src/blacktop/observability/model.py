@@ -26,8 +26,8 @@ from . import formatting
 
 GROUP: Final = "platform.company.io"
 VERSION: Final = "v1alpha1"
-API_VERSION: Final = f"{GROUP}/{VERSION}"
-KIND: Final = "ObservabilityConfig"
+API_VERSION: Final[Literal["platform.company.io/v1alpha1"]] = "platform.company.io/v1alpha1"
+KIND: Final[Literal["ObservabilityConfig"]] = "ObservabilityConfig"
 
 DURATION_PATTERN: Final = r"^([0-9]+(ms|s|m|h|d|w|y))+$"
 CHANNEL_PATTERN: Final = r"^(#[a-z0-9][a-z0-9._-]{0,79}|pagerduty:[A-Za-z0-9][A-Za-z0-9._-]*)$"
@@ -75,7 +75,7 @@ class TracingSpec(_Spec):
     """Whether the workload exports traces at all."""
     sampling_rate: float = Field(default=0.1, ge=0, le=1)
     """Fraction of traces kept, applied once, in the collector's probabilistic sampler."""
-    propagation: list[Propagator] = Field(default_factory=lambda: ["w3c"])
+    propagation: list[Propagator] = Field(default_factory=lambda: list[Propagator](["w3c"]))
     """Context propagation formats, in order (w3c = W3C trace context plus baggage)."""
     exporter: Literal["otlp", "none"] = "otlp"
     """Where the workload sends spans: the OTLP collector, or nowhere."""
@@ -181,9 +181,7 @@ def parse_observability_config(document: Mapping[str, Any]) -> ObservabilityConf
     try:
         return ObservabilityConfig.model_validate(document)
     except ValidationError as exc:
-        problems = [
-            Problem(path=_path(error["loc"]), message=error["msg"]) for error in exc.errors(include_url=False)
-        ]
+        problems = [Problem(path=_path(error["loc"]), message=error["msg"]) for error in exc.errors(include_url=False)]
         name = (document.get("metadata") or {}).get("name", "<unnamed>")
         raise InputError(f"ObservabilityConfig {name!r} is invalid", problems=problems) from exc
 

@@ -119,9 +119,7 @@ def render_service_monitor(config: model.ObservabilityConfig) -> dict[str, Any]:
     }
 
 
-def render_scrape_config(
-    config: model.ObservabilityConfig, *, targets: Sequence[str] | None = None
-) -> dict[str, Any]:
+def render_scrape_config(config: model.ObservabilityConfig, *, targets: Sequence[str] | None = None) -> dict[str, Any]:
     """A ``scrape_configs`` entry equivalent to the ServiceMonitor, for Prometheus without the operator.
 
     Without ``targets`` it discovers endpoints through Kubernetes service discovery and keeps those
@@ -143,9 +141,7 @@ def render_scrape_config(
             static["labels"] = dict(sorted(metrics.additional_labels.items()))
         entry["static_configs"] = [static]
         return entry
-    entry["kubernetes_sd_configs"] = [
-        {"role": "endpoints", "namespaces": {"names": [config.metadata.namespace]}}
-    ]
+    entry["kubernetes_sd_configs"] = [{"role": "endpoints", "namespaces": {"names": [config.metadata.namespace]}}]
     label_key = SERVICE_NAME_LABEL.replace(".", "_").replace("/", "_")
     relabel.extend(
         [

@@ -76,7 +76,7 @@ def compute_rule_groups(
     for one in level.slos:
         for group in compute_slo_rule_groups(one, windows=windows, info=info, extra_labels=extra_labels):
             is_alerts = group.name.startswith("sloth-slo-alerts-")
-            if (include_alerts if is_alerts else include_recordings):
+            if include_alerts if is_alerts else include_recordings:
                 groups.append(group)
     return tuple(groups)
 
@@ -127,9 +127,7 @@ def _render_sli(sli: slo.SLI, window: str) -> str:
     return f"({fill(sli.error_ratio_query)})"
 
 
-def _sli_rules(
-    objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[str, str]
-) -> tuple[Rule, ...]:
+def _sli_rules(objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[str, str]) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for window_ms in windows.sli_windows():
         window = formatting.format_duration_ms(window_ms)
@@ -145,10 +143,7 @@ def _sli_rules(
     rules.append(
         RecordingRule(
             record=sli_record_name(windows.period_ms),
-            expr=(
-                f"sum_over_time({base}[{period}])\n/ ignoring (sloth_window)\n"
-                f"count_over_time({base}[{period}])\n"
-            ),
+            expr=(f"sum_over_time({base}[{period}])\n/ ignoring (sloth_window)\ncount_over_time({base}[{period}])\n"),
             labels=_sorted({**labels, **_id_labels(objective), "sloth_window": period}),
         )
     )
@@ -176,15 +171,9 @@ def _meta_rules(
         RecordingRule("slo:objective:ratio", f"vector({ratio})", common),
         RecordingRule("slo:error_budget:ratio", f"vector(1-{ratio})", common),
         RecordingRule("slo:time_period:days", f"vector({days})", common),
-        RecordingRule(
-            "slo:current_burn_rate:ratio", f"{current}{flt}\n{on}slo:error_budget:ratio{flt}\n", common
-        ),
-        RecordingRule(
-            "slo:period_burn_rate:ratio", f"{period}{flt}\n{on}slo:error_budget:ratio{flt}\n", common
-        ),
-        RecordingRule(
-            "slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{flt}", common
-        ),
+        RecordingRule("slo:current_burn_rate:ratio", f"{current}{flt}\n{on}slo:error_budget:ratio{flt}\n", common),
+        RecordingRule("slo:period_burn_rate:ratio", f"{period}{flt}\n{on}slo:error_budget:ratio{flt}\n", common),
+        RecordingRule("slo:period_error_budget_remaining:ratio", f"1 - slo:period_burn_rate:ratio{flt}", common),
         RecordingRule("sloth_slo_info", "vector(1)", _sorted(info_labels)),
     )
 
@@ -198,13 +187,7 @@ def _alert_expr(objective: slo.SLO, quick: slo.BurnWindow, slow: slo.BurnWindow)
         return f"max({sli_record_name(window_ms)}{flt} > {threshold}) without (sloth_window)"
 
     def pair(burn: slo.BurnWindow) -> str:
-        return (
-            "(\n"
-            f"    {cond(burn.short_ms, burn.factor)}\n"
-            "    and\n"
-            f"    {cond(burn.long_ms, burn.factor)}\n"
-            ")\n"
-        )
+        return f"(\n    {cond(burn.short_ms, burn.factor)}\n    and\n    {cond(burn.long_ms, burn.factor)}\n)\n"
 
     return pair(quick) + "or\n" + pair(slow)
 
@@ -213,8 +196,7 @@ def _default_annotations(severity: str) -> dict[str, str]:
     return {
         "title": f"({severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget "
         "burn rate is too fast.",
-        "summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over "
-        "expected.",
+        "summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected.",
     }
 
 

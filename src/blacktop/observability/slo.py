@@ -320,9 +320,7 @@ def _parse_openslo(doc: Mapping[str, Any]) -> ServiceLevel:
         problems.append(Problem(path="spec.service", message="is required"))
     for i, window in enumerate(spec.get("timeWindows") or []):
         if (window.get("count"), window.get("unit")) != (30, "Day"):
-            problems.append(
-                Problem(path=f"spec.timeWindows[{i}]", message="only the 30 Day window is supported")
-            )
+            problems.append(Problem(path=f"spec.timeWindows[{i}]", message="only the 30 Day window is supported"))
     slos = []
     for i, objective in enumerate(spec.get("objectives") or []):
         ratio = objective.get("ratioMetrics") or {}
@@ -332,9 +330,7 @@ def _parse_openslo(doc: Mapping[str, Any]) -> ServiceLevel:
                 Problem(path=f"spec.objectives[{i}].ratioMetrics", message="good and total need {{.window}}")
             )
             continue
-        query = (
-            f"\n  1 - (\n    (\n      {good}\n    )\n    /\n    (\n      {total}\n    )\n  )\n"
-        )
+        query = f"\n  1 - (\n    (\n      {good}\n    )\n    /\n    (\n      {total}\n    )\n  )\n"
         slos.append(
             SLO(
                 service=service,
@@ -409,8 +405,7 @@ def parse_alert_windows(document: Mapping[str, Any]) -> AlertWindows:
                 long = formatting.parse_duration_ms(str(raw.get("longWindow", "")))
                 budget = float(raw["errorBudgetPercent"])
             except (ValueError, KeyError, TypeError) as exc:
-                problems.append(Problem(path=path, message=f"needs errorBudgetPercent, shortWindow, "
-                                        f"longWindow: {exc}"))
+                problems.append(Problem(path=path, message=f"needs errorBudgetPercent, shortWindow, longWindow: {exc}"))
                 continue
             factor = compute_burn_factor(budget_percent=budget, period_ms=period, long_window_ms=long)
             windows.append(BurnWindow(short_ms=short, long_ms=long, factor=factor))

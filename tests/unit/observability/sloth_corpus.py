@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from blacktop.observability import rules, slo
+
 # tests/unit/observability/ -> the checkout; ``shared`` lies beside it (see tests/corpus.py).
 SHARED = (Path(__file__).resolve().parents[3] / ".." / "shared").resolve()
 SLOTH = SHARED / "corpus" / "sloth"
