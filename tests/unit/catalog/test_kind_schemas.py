@@ -147,7 +147,7 @@ WRONG_VALUES = [None, 0, 7, 1.5, True, False, "", "x", "mcp-server", "skill", []
 @st.composite
 def mutated(draw: st.DrawFn) -> dict[str, Any]:
     document = copy.deepcopy(draw(st.sampled_from(list(CORPUS.values()))))
-    document = _without_placeholders(document)
+    document: dict[str, Any] = _without_placeholders(document)
     path = draw(st.sampled_from(list(_paths(document))))
     parent: Any = document
     for part in path[:-1]:

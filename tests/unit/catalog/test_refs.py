@@ -98,7 +98,7 @@ def test_identity_is_case_insensitive_but_display_keeps_case() -> None:
 
 
 # Parts that contain no separators and are non-empty: what a valid entity ref is made of.
-part = st.text(alphabet=st.characters(blacklist_characters=":/", blacklist_categories=("Cs",)), min_size=1, max_size=20)
+part = st.text(alphabet=st.characters(exclude_characters=":/", exclude_categories=["Cs"]), min_size=1, max_size=20)
 
 
 @given(kind=part, namespace=part, name=part)
