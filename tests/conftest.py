@@ -1,0 +1,3 @@
+"""Test-wide fixtures live in ``tests/fixtures``; they are registered here and nowhere else."""
+
+pytest_plugins = ["tests.fixtures.postgres"]
