@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
@@ -33,6 +34,8 @@ from blacktop.kernel.errors import InputError, Problem
 from blacktop.kernel.resources import ResourceKey
 
 from .ports import Lease, LeaseStore
+
+log = logging.getLogger(__name__)
 
 ShardsCallback = Callable[[frozenset[int]], None]
 
@@ -159,8 +162,16 @@ class ShardGate(Protocol):
         """The reconcile admitted for ``key`` is over."""
         ...
 
-    async def run(self, *, on_acquired: ShardsCallback, on_lost: ShardsCallback, stop: asyncio.Event) -> None:
-        """Keep the shard assignment up to date until ``stop`` is set, then give every shard back."""
+    def bind(self, *, on_acquired: ShardsCallback, on_lost: ShardsCallback) -> None:
+        """Install the callbacks told about shards gained, and shards lost or being given back."""
+        ...
+
+    async def tick(self) -> None:
+        """One round of heartbeat, renewal and rebalancing."""
+        ...
+
+    async def run(self, *, stop: asyncio.Event) -> None:
+        """Tick until ``stop`` is set, then give every shard back."""
         ...
 
 
@@ -168,6 +179,10 @@ class AllShards:
     """The single-process gate: this process owns everything, with no lease bookkeeping."""
 
     shards = 1
+
+    def __init__(self) -> None:
+        self._on_acquired: ShardsCallback = _ignore
+        self._owned = False
 
     def may_own(self, key: ResourceKey) -> bool:
         """Always."""
@@ -180,9 +195,19 @@ class AllShards:
     def finish(self, key: ResourceKey) -> None:
         """Nothing to count."""
 
-    async def run(self, *, on_acquired: ShardsCallback, on_lost: ShardsCallback, stop: asyncio.Event) -> None:
-        """Own shard 0 until stopped."""
-        on_acquired(frozenset({0}))
+    def bind(self, *, on_acquired: ShardsCallback, on_lost: ShardsCallback) -> None:
+        """Keep ``on_acquired``; nothing is ever lost."""
+        self._on_acquired = on_acquired
+
+    async def tick(self) -> None:
+        """Own shard 0 from the first tick on."""
+        if not self._owned:
+            self._owned = True
+            self._on_acquired(frozenset({0}))
+
+    async def run(self, *, stop: asyncio.Event) -> None:
+        """Own everything until stopped."""
+        await self.tick()
         await stop.wait()
 
 
@@ -211,6 +236,7 @@ class ShardCoordinator:
         self._release_tasks: set[asyncio.Task[None]] = set()
         self._on_acquired: ShardsCallback = _ignore
         self._on_lost: ShardsCallback = _ignore
+        self._shards_ensured = False
 
     @property
     def shards(self) -> int:
@@ -254,6 +280,9 @@ class ShardCoordinator:
     async def tick(self) -> None:
         """One round: heartbeat, renew, then take or give back shards towards the fair share."""
         settings = self._settings
+        if not self._shards_ensured:
+            await self._store.ensure_shards(group=settings.group, shards=settings.shards)
+            self._shards_ensured = True
         now = self._clock.now()
         await self._store.heartbeat(group=settings.group, member=self._member, now=now, ttl=settings.lease_ttl)
         if self._held:
@@ -289,15 +318,21 @@ class ShardCoordinator:
         if plan.release:
             self._start_release(frozenset(plan.release))
 
-    async def run(self, *, on_acquired: ShardsCallback, on_lost: ShardsCallback, stop: asyncio.Event) -> None:
-        """Tick every ``renew_interval`` until ``stop`` is set, then drain and give everything back."""
+    def bind(self, *, on_acquired: ShardsCallback, on_lost: ShardsCallback) -> None:
+        """Install the engine's callbacks for shards gained, and shards lost or being given back."""
         self._on_acquired = on_acquired
         self._on_lost = on_lost
+
+    async def run(self, *, stop: asyncio.Event) -> None:
+        """Tick every ``renew_interval`` until ``stop`` is set, then drain and give everything back."""
         settings = self._settings
-        await self._store.ensure_shards(group=settings.group, shards=settings.shards)
         try:
             while not stop.is_set():
-                await self.tick()
+                try:
+                    await self.tick()
+                except Exception:
+                    # Leases held keep their last expiry; admission stops reconciles before it passes.
+                    log.exception("engine member %s could not renew or rebalance its shard leases", self._member)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), settings.renew_interval.total_seconds())
         finally:
@@ -322,17 +357,24 @@ class ShardCoordinator:
             return
         self._releasing |= fresh
         self._on_lost(fresh)
-        task = asyncio.get_running_loop().create_task(self._release_after_drain(fresh))
-        self._release_tasks.add(task)
-        task.add_done_callback(self._release_tasks.discard)
+        loop = asyncio.get_running_loop()
+        # One task per shard, so an idle shard goes back at once while a busy one drains.
+        for shard in sorted(fresh):
+            task = loop.create_task(self._release_after_drain(shard))
+            self._release_tasks.add(task)
+            task.add_done_callback(self._release_tasks.discard)
 
-    async def _release_after_drain(self, shards: frozenset[int]) -> None:
-        await self._wait_drained(shards)
-        still_held = [shard for shard in shards if shard in self._held and shard in self._releasing]
-        await self._store.release(group=self._settings.group, shards=still_held, holder=self._member)
-        for shard in still_held:
-            self._held.pop(shard, None)
-            self._releasing.discard(shard)
+    async def _release_after_drain(self, shard: int) -> None:
+        await self._wait_drained(frozenset({shard}))
+        if shard not in self._held or shard not in self._releasing:
+            return
+        try:
+            await self._store.release(group=self._settings.group, shards=[shard], holder=self._member)
+        except Exception:
+            # Not admitted any more either way; the lease simply lapses and another member takes it then.
+            log.exception("engine member %s could not release shard %d", self._member, shard)
+        self._held.pop(shard, None)
+        self._releasing.discard(shard)
 
     async def _wait_drained(self, shards: frozenset[int]) -> None:
         # Every finish() sets the event, waking all waiters; each re-checks its own shards.

@@ -106,6 +106,7 @@ class Engine:
                 reconcile_timeout=settings.reconcile_timeout,
             )
         )
+        self.gate.bind(on_acquired=self._on_acquired, on_lost=self._on_lost)
         self._cache: dict[ResourceKey, Resource] = {}
         self._primed: set[tuple[str, str]] = set()
         self._since = 0
@@ -218,7 +219,7 @@ class Engine:
             loop.create_task(self._follow_events(), name="engine-events"),
             loop.create_task(self._resync_periodically(), name="engine-resync"),
             loop.create_task(
-                self.gate.run(on_acquired=self._on_acquired, on_lost=self._on_lost, stop=self._stop),
+                self.gate.run(stop=self._stop),
                 name="engine-leases",
             ),
         ]
