@@ -155,7 +155,7 @@ def decode(value: bytes, strategy: str, *, where: str) -> bytes:
         if strategy == "Base64":
             return base64.b64decode(value, validate=True)
         if strategy == "Base64URL":
-            return base64.urlsafe_b64decode(value + b"=" * (-len(value) % 4))
+            return base64.b64decode(value, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise SyncError(f"{where}: value is not valid {strategy}; fix decodingStrategy") from exc
     if strategy == "Auto":
