@@ -67,6 +67,13 @@ from .scoring import (
     score_catalog,
     score_entity,
 )
+from .stitching import (
+    compute_etag,
+    generated_location_entity,
+    generated_location_name,
+    sort_spec_lists,
+    stitch_entity,
+)
 from .validation import problems_in, validate_entity
 
 __all__ = [
@@ -118,12 +125,15 @@ __all__ = [
     "allow_rule",
     "completeness",
     "completeness_by_team",
+    "compute_etag",
     "compute_impact",
     "dark_matter_report",
     "decide_claim",
     "derive_relations",
     "find_orphans",
     "format_ref",
+    "generated_location_entity",
+    "generated_location_name",
     "ingest_location",
     "ingestion_edges",
     "is_allowed",
@@ -142,7 +152,9 @@ __all__ = [
     "score_catalog",
     "score_entity",
     "select_schema",
+    "sort_spec_lists",
     "split_ref",
+    "stitch_entity",
     "substitute",
     "validate_document",
     "validate_entity",

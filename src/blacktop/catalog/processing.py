@@ -20,7 +20,17 @@ import yaml
 
 from blacktop.kernel.errors import BlacktopError, Problem
 
-from . import errors, locations, model, placeholders, ports, relations, validation
+from . import errors, locations, model, placeholders, ports, relations, stitching, validation
+
+
+class _NoMergeLoader(yaml.SafeLoader):
+    """SafeLoader with YAML merge keys off, as in Backstage: ``<<`` stays an ordinary key."""
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        return None
+
+
+_NoMergeLoader.add_constructor("tag:yaml.org,2002:merge", lambda loader, node: "<<")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,7 @@ def parse_descriptor(text: str, *, source: str) -> ParseResult:
     documents: list[ParsedDocument] = []
     problems: list[Problem] = []
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_NoMergeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -60,7 +70,7 @@ def parse_descriptor(text: str, *, source: str) -> ParseResult:
             continue
         line = node.start_mark.line + 1
         try:
-            value = yaml.SafeLoader("").construct_document(node)
+            value = _NoMergeLoader("").construct_document(node)
         except yaml.YAMLError as exc:
             problems.append(Problem(path="", message=f"YAML error: {exc}", document=source, line=line))
             continue
@@ -247,7 +257,7 @@ async def _process_document(
             )
         )
         return
-    entity = model.Entity.from_dict(document).with_annotations(
+    entity = stitching.sort_spec_lists(model.Entity.from_dict(document)).with_annotations(
         {model.MANAGED_BY_LOCATION: file.key, model.MANAGED_BY_ORIGIN_LOCATION: walk.root.key}
     )
     derived = relations.derive_relations(entity)

@@ -146,8 +146,8 @@ WRONG_VALUES = [None, 0, 7, 1.5, True, False, "", "x", "mcp-server", "skill", []
 
 @st.composite
 def mutated(draw: st.DrawFn) -> dict[str, Any]:
-    document = copy.deepcopy(draw(st.sampled_from(list(CORPUS.values()))))
-    document: dict[str, Any] = _without_placeholders(document)
+    original = copy.deepcopy(draw(st.sampled_from(list(CORPUS.values()))))
+    document: dict[str, Any] = _without_placeholders(original)
     path = draw(st.sampled_from(list(_paths(document))))
     parent: Any = document
     for part in path[:-1]:
