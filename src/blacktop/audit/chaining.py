@@ -32,20 +32,20 @@ FORMAT_VERSION: Final = 1
 
 
 class Outcome(StrEnum):
-    """How a request ended."""
+    """How a request ended: done, refused for who asked (401/403), or refused for what was asked."""
 
-    SUCCEEDED = "succeeded"
+    ALLOWED = "allowed"
     DENIED = "denied"
-    FAILED = "failed"
+    REJECTED = "rejected"
 
 
 def outcome_for(code: int) -> Outcome:
-    """The outcome of an HTTP status: 2xx succeeded, 401/403 denied, anything else failed."""
+    """The outcome of an HTTP status: 2xx allowed, 401/403 denied, anything else rejected."""
     if 200 <= code < 300:
-        return Outcome.SUCCEEDED
+        return Outcome.ALLOWED
     if code in (401, 403):
         return Outcome.DENIED
-    return Outcome.FAILED
+    return Outcome.REJECTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ def chain(n: int = 5) -> list[AuditRecord]:
             kind="Database",
             namespace="orders",
             name="db1",
-            outcome=audit.Outcome.SUCCEEDED,
+            outcome=audit.Outcome.ALLOWED,
             code=200,
             request_id=f"req-{i}",
             old={"spec": {"replicas": i}} if i else None,
@@ -68,7 +68,7 @@ def insert_forged(records: list[AuditRecord]) -> list[AuditRecord]:
             kind="Database",
             namespace="orders",
             name="db1",
-            outcome="succeeded",
+            outcome="allowed",
             code=200,
             request_id="forged",
         ),
@@ -189,7 +189,7 @@ def test_naive_times_hash_as_utc_so_a_database_round_trip_keeps_the_chain() -> N
 
 @pytest.mark.parametrize(
     ("code", "outcome"),
-    [(200, "succeeded"), (201, "succeeded"), (401, "denied"), (403, "denied"), (409, "failed"), (422, "failed")],
+    [(200, "allowed"), (201, "allowed"), (401, "denied"), (403, "denied"), (409, "rejected"), (422, "rejected")],
     ids=["ok", "created", "unauthenticated", "forbidden", "conflict", "invalid"],
 )
 def test_outcome_for_status(code: int, outcome: str) -> None:

@@ -29,7 +29,7 @@ def records() -> list[AuditRecord]:
             kind=kind,
             namespace=ns,
             name=name,
-            outcome="succeeded",
+            outcome="allowed",
             code=201,
             request_id=str(i),
         )

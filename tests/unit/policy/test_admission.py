@@ -260,6 +260,19 @@ CASES = {
         write(database(owner="Orders-Team")),
         [("lowercase-owner", "owner must be lowercase team-name")],
     ),
+    "extension-functions-pass": Case(
+        [
+            policy(
+                "lowercase-owner",
+                {
+                    "expression": "object.spec.owner.lowerAscii() == object.spec.owner"
+                    " && object.spec.owner.contains('-') && object.spec.owner.split('-').size() == 2",
+                    "message": "owner must be lowercase team-name",
+                },
+            )
+        ],
+        write(database(owner="orders-team")),
+    ),
     "namespaces-list-limits-scope": Case(
         [policy("only-orders", {"expression": "false", "message": "no"}, namespaces=["payments"])],
         write(database()),
