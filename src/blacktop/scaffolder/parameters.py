@@ -115,7 +115,10 @@ def parameter_schema(template: model.Template) -> dict[str, Any]:
     """The body of ``GET /v2/templates/{ns}/{kind}/{name}/parameter-schema``: one merged schema per page."""
     steps = []
     for page in template.parameters:
-        entry: dict[str, Any] = {"title": page.title or "Please enter the following information", "schema": page_schema(page)}
+        entry: dict[str, Any] = {
+            "title": page.title or "Please enter the following information",
+            "schema": page_schema(page),
+        }
         if page.description:
             entry["description"] = page.description
         if page.when is not None:
@@ -171,7 +174,9 @@ def check_template_schemas(template: model.Template) -> None:
         except Exception as exc:  # jsonschema.SchemaError carries a path
             where = format_path(list(getattr(exc, "absolute_path", [])))
             problems.append(
-                Problem(path=f"spec.parameters[{index}]" + (f".{where}" if where else ""), message=str(exc).split("\n")[0])
+                Problem(
+                    path=f"spec.parameters[{index}]" + (f".{where}" if where else ""), message=str(exc).split("\n")[0]
+                )
             )
     if problems:
         raise InvalidTemplate(f"template {template.ref!r} has invalid parameter schemas", problems=problems)
@@ -322,7 +327,9 @@ def _describe(error: ValidationError, page: Mapping[str, Any]) -> list[Problem]:
     if error.validator == "required":
         missing = _missing_name(error)
         parts.append(missing)
-        field_schema = (error.schema.get("properties") or {}).get(missing) if isinstance(error.schema, Mapping) else None
+        field_schema = (
+            (error.schema.get("properties") or {}).get(missing) if isinstance(error.schema, Mapping) else None
+        )
     elif error.validator == "dependencies":
         missing = _missing_name(error)
         if missing:
@@ -420,8 +427,9 @@ def _json_type(value: Any) -> str:
     return "an object"
 
 
-def _sentence(error: ValidationError, title: str, schema: Any) -> str:  # noqa: PLR0911 - one branch per keyword
+def _sentence(error: ValidationError, title: str, schema: Any) -> str:
     kind, want, got = str(error.validator), error.validator_value, error.instance
+    size = len(got) if isinstance(got, str | list | dict) else 0
     if kind == "required":
         return f"{title} is required"
     if kind == "pattern":
@@ -437,13 +445,18 @@ def _sentence(error: ValidationError, title: str, schema: Any) -> str:  # noqa: 
         if kind == "minLength" and want == 1:
             return f"{title} must not be empty"
         bound = "at most" if kind == "maxLength" else "at least"
-        return f"{title} must be {bound} {want} characters long; it has {len(got)}"
+        return f"{title} must be {bound} {want} characters long; it has {size}"
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }
         return f"{title} must be {words[kind]} {want}; got {_show(got)}"
     if kind in ("minItems", "maxItems"):
         bound = "at least" if kind == "minItems" else "at most"
-        return f"{title} must list {bound} {want} item(s); it has {len(got)}"
+        return f"{title} must list {bound} {want} item(s); it has {size}"
     if kind == "uniqueItems":
         return f"{title} must not list the same item twice"
     if kind == "format":

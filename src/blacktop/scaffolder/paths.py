@@ -11,6 +11,7 @@ them after normalising.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 from .errors import PathNotAllowed
@@ -71,3 +72,65 @@ def resolve_link(link_path: str, target: str) -> str:
         raise PathNotAllowed(f"symlink {link_path!r} points to the absolute path {target!r}; only relative links")
     parent = parent_of(link_path)
     return normalize_path(f"{parent}/{target}" if parent else target, what=f"symlink {link_path!r} target")
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """A minimatch-style glob (``**``, ``*``, ``?``, ``[abc]``, ``{a,b}``; dot files match) as a regex."""
+    text = pattern[2:] if pattern.startswith("./") else pattern
+    out: list[str] = []
+    i = 0
+    depth = 0
+    while i < len(text):
+        c = text[i]
+        if text.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if text.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = text.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = text[i + 1 : end].replace("\\", "\\\\")
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = end
+        elif c == "{":
+            depth += 1
+            out.append("(?:")
+        elif c == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif c == "," and depth:
+            out.append("|")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("^" + "".join(out).rstrip("/") + "$")
+
+
+def glob_matcher(patterns: list[str] | tuple[str, ...]) -> Callable[[str], bool]:
+    """A predicate over normalised paths: later ``!pattern`` entries exclude what earlier ones matched.
+
+    A pattern matching a folder also matches everything below it.
+    """
+    compiled = [(p.startswith("!"), glob_to_regex(p[1:] if p.startswith("!") else p)) for p in patterns]
+
+    def matches(path: str) -> bool:
+        candidates = [path]
+        parts = path.split("/")
+        candidates += ["/".join(parts[:n]) for n in range(1, len(parts))]
+        result = False
+        for negated, regex in compiled:
+            if any(regex.match(c) for c in candidates):
+                result = not negated
+        return result
+
+    return matches

@@ -160,7 +160,7 @@ def to_plain(value: Any) -> Any:
             if plain is not OMITTED:
                 out[str(k)] = plain
         return out
-    if isinstance(value, list | tuple | range) or isinstance(value, Iterator):
+    if isinstance(value, list | tuple | range | Iterator):
         items = []
         for item in value:
             _tick()
@@ -212,7 +212,9 @@ class _Guards(NodeTransformer):
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 - jinja visitor naming
         self.generic_visit(node)
-        return nodes.Call(nodes.Name("_bt_concat", "load", lineno=node.lineno), node.nodes, [], None, None, lineno=node.lineno)
+        return nodes.Call(
+            nodes.Name("_bt_concat", "load", lineno=node.lineno), node.nodes, [], None, None, lineno=node.lineno
+        )
 
 
 def _guarded_iter(iterable: Any, pairs: bool) -> Iterator[Any]:
@@ -296,9 +298,7 @@ class _SandboxedEnvironment(ImmutableSandboxedEnvironment):
         if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
             raise RenderLimitExceeded(f"exponent {right} is over the template limit of 64")
         if operator == "*":
-            size = (len(left) if isinstance(left, str | list | tuple) else 0) * (right if isinstance(right, int) else 1)
-            size += (len(right) if isinstance(right, str | list | tuple) else 0) * (left if isinstance(left, int) else 1)
-            _check_size("x" * 0) if size <= 0 else None
+            size = _repeat_size(left, right) + _repeat_size(right, left)
             budget = _BUDGET.get()
             if budget is not None and size > budget.limits.max_output_chars:
                 raise RenderLimitExceeded(
@@ -314,9 +314,17 @@ class _SandboxedEnvironment(ImmutableSandboxedEnvironment):
         _tick()
         return _check_size(super().call(__context, __obj, *args, **kwargs))
 
-    def _generate(self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False) -> str:
+    def _generate(
+        self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
+    ) -> str:
         guarded = _Guards().visit(source)
         return super()._generate(guarded, name, filename, defer_init=defer_init)
+
+
+def _repeat_size(seq: Any, times: Any) -> int:
+    if isinstance(seq, str | list | tuple) and isinstance(times, int) and not isinstance(times, bool):
+        return len(seq) * times
+    return 0
 
 
 def _finalize(value: Any) -> str:
@@ -470,9 +478,8 @@ class TemplateRenderer:
     def render_text(self, text: str, context: Mapping[str, Any], *, path: str = "") -> str:
         """Render a template string always to a string (messages, markdown)."""
         key = self._key(False, False, False)
-        _shape, _ = self._compile(key, text, path)
         template = self._compile_template(key, text, path)
-        return self._guarded(lambda: self._generate(template, context), path)
+        return str(self._guarded(lambda: self._generate(template, context), path))
 
     def evaluate(self, expression: str, context: Mapping[str, Any], *, path: str = "") -> Any:
         """Evaluate a bare expression (``parameters.x === 'y'``) or a ``${{ }}`` string to a value."""
@@ -482,7 +489,9 @@ class TemplateRenderer:
         compiled = self._compile_expression(key, expression, path)
         return self._guarded(lambda: to_plain(compiled(dict(context))), path)
 
-    def evaluate_if(self, condition: Any, context: Mapping[str, Any], *, path: str = "", task_failed: bool = False) -> bool:
+    def evaluate_if(
+        self, condition: Any, context: Mapping[str, Any], *, path: str = "", task_failed: bool = False
+    ) -> bool:
         """Whether a step or output item runs: its ``if`` (bool or template) after a success or failure.
 
         After a failure (``task_failed``) only conditions that call ``always()`` or ``failure()`` are
@@ -533,7 +542,11 @@ class TemplateRenderer:
     ) -> dict[str, Any]:
         """The template's output after the run: links and text whose ``if`` holds, and the other keys."""
         result: dict[str, Any] = {}
-        for key, items in (("links", output.links), ("text", output.text)):
+        groups: tuple[tuple[str, Sequence[model.OutputLink | model.OutputText]], ...] = (
+            ("links", output.links),
+            ("text", output.text),
+        )
+        for key, items in groups:
             rendered = []
             for index, item in enumerate(items):
                 where = f"spec.output.{key}[{index}]"
@@ -563,7 +576,7 @@ class TemplateRenderer:
         key = self._key(cookiecutter, trim_blocks, lstrip_blocks)
         template = self._compile_template(key, text, path)
         context = {"cookiecutter" if cookiecutter else "values": dict(values)}
-        return self._guarded(lambda: self._generate(template, context), path)
+        return str(self._guarded(lambda: self._generate(template, context), path))
 
     # -- internals
 
@@ -679,8 +692,6 @@ class TemplateRenderer:
         self._cache[key] = value
 
     def _generate(self, template: Any, context: Mapping[str, Any], *, json_values: bool = False) -> str:
-        if json_values:
-            context = {k: v for k, v in context.items()}
         chunks: list[str] = []
         size = 0
         gen = template.generate(dict(context)) if not json_values else _json_generate(template, context)
