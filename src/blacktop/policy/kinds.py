@@ -1,6 +1,9 @@
 """The ``ValidatingPolicy`` kind: admission rules written in CEL, in the spirit of Kubernetes'
 ValidatingAdmissionPolicy (one object holds both the match and the validations; there is no
 separate binding object).
+
+Schemas leave objects open (no ``additionalProperties: false`` beside ``properties``): Kubernetes
+refuses that in a CRD and prunes unknown fields instead, and these kinds export as CRDs.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ _STRINGS: Final[dict[str, Any]] = {"type": "array", "items": {"type": "string"}}
 _RESOURCE_RULE: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["kinds"],
-    "additionalProperties": False,
     "properties": {
         "apiGroups": {**_STRINGS, "default": ["*"], "description": "API groups; '*' matches any."},
         "kinds": {**_STRINGS, "minItems": 1, "description": "Kind names (Database); '*' matches any."},
@@ -36,7 +38,6 @@ _RESOURCE_RULE: Final[dict[str, Any]] = {
 
 _LABEL_SELECTOR: Final[dict[str, Any]] = {
     "type": "object",
-    "additionalProperties": False,
     "properties": {
         "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
         "matchExpressions": {
@@ -44,7 +45,6 @@ _LABEL_SELECTOR: Final[dict[str, Any]] = {
             "items": {
                 "type": "object",
                 "required": ["key", "operator"],
-                "additionalProperties": False,
                 "properties": {
                     "key": {"type": "string", "minLength": 1},
                     "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
@@ -58,7 +58,6 @@ _LABEL_SELECTOR: Final[dict[str, Any]] = {
 _VALIDATION: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["expression"],
-    "additionalProperties": False,
     "properties": {
         "expression": {"type": "string", "minLength": 1, "description": "CEL; true admits the write."},
         "message": {"type": "string"},
@@ -71,13 +70,11 @@ _VALIDATION: Final[dict[str, Any]] = {
 SPEC_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["matchConstraints", "validations"],
-    "additionalProperties": False,
     "properties": {
         "failurePolicy": {"type": "string", "enum": ["Fail", "Ignore"], "default": "Fail"},
         "matchConstraints": {
             "type": "object",
             "required": ["resourceRules"],
-            "additionalProperties": False,
             "properties": {
                 "resourceRules": {"type": "array", "minItems": 1, "items": _RESOURCE_RULE},
                 "namespaces": {**_STRINGS, "description": "Only these namespaces; empty means all."},

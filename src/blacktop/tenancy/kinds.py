@@ -3,6 +3,9 @@
 They are ordinary resources, written through the same pipeline as everything else, so who may do
 what is itself declarative, versioned and audited. ``rbac.compile_bindings`` turns the stored
 objects into the snapshot the authorizer reads.
+
+Schemas leave objects open (no ``additionalProperties: false`` beside ``properties``): Kubernetes
+refuses that in a CRD and prunes unknown fields instead, and these kinds export as CRDs.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ _SUBJECTS: Final[dict[str, Any]] = {
     "items": {
         "type": "object",
         "required": ["kind", "name"],
-        "additionalProperties": False,
         "properties": {"kind": {"type": "string", "enum": ["User", "Group"]}, "name": _NAME},
     },
 }
@@ -40,7 +42,6 @@ def _binding_spec(roles: tuple[str, ...]) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["role", "subjects"],
-        "additionalProperties": False,
         "properties": {"role": {"type": "string", "enum": list(roles)}, "subjects": _SUBJECTS},
     }
 
@@ -56,7 +57,6 @@ USER: Final = KindInfo(
     schema=object_schema(
         {
             "type": "object",
-            "additionalProperties": False,
             "properties": {
                 "displayName": {"type": "string"},
                 "email": {"type": "string"},
@@ -77,7 +77,6 @@ GROUP_KIND: Final = KindInfo(
     schema=object_schema(
         {
             "type": "object",
-            "additionalProperties": False,
             "properties": {
                 "description": {"type": "string"},
                 "members": {"type": "array", "items": _NAME, "default": []},

@@ -97,3 +97,16 @@ def test_compile_error_message_points_at_line_and_column() -> None:
     with pytest.raises(InputError) as info:
         pol.validate_policy(spec({"expression": "object.spec.x > "}))
     assert info.value.problems[0].message.endswith("(line 1, column 17)")
+
+
+def test_policy_kind_exports_as_structural_crd() -> None:
+    from blacktop.kernel.kinds import to_crd
+
+    def closed(node: object) -> bool:
+        if isinstance(node, dict):
+            return ("properties" in node and "additionalProperties" in node) or any(closed(v) for v in node.values())
+        return isinstance(node, list) and any(closed(v) for v in node)
+
+    crd = to_crd(pol.VALIDATING_POLICY)
+    assert crd["spec"]["scope"] == "Cluster"
+    assert not closed(crd)

@@ -156,3 +156,21 @@ def test_tenancy_kinds_register_and_validate() -> None:
         {"apiVersion": kinds.API_VERSION, "kind": "Group", "metadata": {"name": "devs"}, "spec": {}}
     )
     assert group["spec"]["members"] == []
+
+
+def _closed_objects(node: object, path: str = "") -> list[str]:
+    if isinstance(node, dict):
+        here = [path] if "properties" in node and "additionalProperties" in node else []
+        return here + [p for k, v in node.items() for p in _closed_objects(v, f"{path}.{k}")]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _closed_objects(v, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("info", kinds.KINDS, ids=[k.kind for k in kinds.KINDS])
+def test_tenancy_kinds_export_as_structural_crds(info: KindInfo) -> None:
+    from blacktop.kernel.kinds import to_crd
+
+    crd = to_crd(info)
+    assert crd["spec"]["group"] == "tenancy.blacktop.dev"
+    assert _closed_objects(crd) == []
