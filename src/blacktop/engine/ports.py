@@ -127,7 +127,7 @@ class LeaseStore(Protocol):
         """Create the lease rows for shards ``0..shards-1`` that do not exist yet."""
         ...
 
-    async def list_leases(self, *, group: str) -> list[Lease]:
+    async def list_leases(self, *, group: str) -> Sequence[Lease]:
         """Every shard lease of ``group``, by shard number."""
         ...
 
@@ -137,7 +137,7 @@ class LeaseStore(Protocol):
 
     async def renew(
         self, *, group: str, shards: Collection[int], holder: str, now: datetime, ttl: timedelta
-    ) -> list[Lease]:
+    ) -> Sequence[Lease]:
         """Extend the unexpired leases ``holder`` still holds among ``shards``; returns exactly those."""
         ...
 
