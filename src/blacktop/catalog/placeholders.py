@@ -44,6 +44,9 @@ def placeholder_target(base: locations.LocationSpec, value: str) -> locations.Lo
     """Where a placeholder value points: an absolute URL as is, else relative to the entity's file."""
     if locations.is_absolute_url(value):
         return locations.LocationSpec("url", value)
+    if base.type == "file" and not value.startswith("/"):
+        # Placeholders are always relative to the entity's own file, with or without a leading "./".
+        return locations.resolve_target(base, value if value.startswith(".") else "./" + value)
     return locations.resolve_target(base, value)
 
 

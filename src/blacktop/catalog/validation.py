@@ -207,10 +207,5 @@ def _link_problems(value: object) -> list[Problem]:
 
 
 def _sorted_unique(problems: list[Problem]) -> list[Problem]:
-    seen: set[str] = set()
-    out: list[Problem] = []
-    for problem in problems:
-        if problem.path not in seen or problem.message not in {p.message for p in out if p.path == problem.path}:
-            seen.add(problem.path)
-            out.append(problem)
-    return sorted(out, key=lambda p: p.path)
+    unique = {(p.path, p.message): p for p in problems}
+    return sorted(unique.values(), key=lambda p: p.path)

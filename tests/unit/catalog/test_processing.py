@@ -398,3 +398,11 @@ async def test_disallowed_child_is_reported_on_its_file_and_others_continue() ->
     ingestion = await ingest_location(LocationSpec("file", "/r/root.yaml"), reader, options=IngestOptions())
     assert ingestion.refs() == ["location:default/root", "component:default/c"]
     assert [(p.document, p.path) for p in ingestion.problems] == [("file:/r/g.yaml", "kind")]
+
+
+async def test_file_placeholder_without_dot_is_relative_to_the_entity_file() -> None:
+    reader = InMemoryLocationReader({"file:/r/docs/api.yaml": "openapi: 3.0.0\n"})
+    result = await substitute(
+        {"definition": {"$text": "docs/api.yaml"}}, base=LocationSpec("file", "/r/e.yaml"), reader=reader
+    )
+    assert result.document == {"definition": "openapi: 3.0.0\n"}

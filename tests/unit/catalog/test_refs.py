@@ -135,3 +135,15 @@ def test_split_never_returns_empty_parts(text: str) -> None:
     assert namespace is None or namespace
     rebuilt = (f"{kind}:" if kind is not None else "") + (f"{namespace}/" if namespace is not None else "") + name
     assert rebuilt == text
+
+
+@given(text=st.text(max_size=40), default_kind=st.none() | part)
+def test_parse_either_succeeds_or_raises_invalid_ref(text: str, default_kind: str | None) -> None:
+    try:
+        ref = parse_ref(text, default_kind=default_kind)
+    except InvalidEntityRef:
+        return
+    assert ref.name
+    assert ref.kind
+    assert ref.namespace
+    assert ref.name in text

@@ -104,23 +104,41 @@ async def test_corpus_dark_matter_names_the_known_dangling_owner() -> None:
 
 
 def test_org_and_team_completeness() -> None:
-    full = {"description": "d", "annotations": {"backstage.io/techdocs-ref": "dir:.", "pagerduty.com/service-id": "P",
-                                                "grafana/dashboard-selector": "x"},
-            "links": [{"url": "https://x.io"}]}  # fmt: off
-    entities = [validate_entity(d) for d in [
-        doc("Group", "team-a", {"type": "team", "children": []}),
-        doc("Component", "good", {"type": "service", "lifecycle": "production", "owner": "team-a", "system": "s"},
-            **full),
-        doc("Component", "bare", {"type": "service", "lifecycle": "production", "owner": "team-a"}),
-        doc("Component", "stray", {"type": "service", "lifecycle": "production", "owner": "team-x"}, **full),
-    ]]  # fmt: off
+    full = {
+        "description": "d",
+        "annotations": {
+            "backstage.io/techdocs-ref": "dir:.",
+            "pagerduty.com/service-id": "P",
+            "grafana/dashboard-selector": "x",
+        },
+        "links": [{"url": "https://x.io"}],
+    }
+    entities = [
+        validate_entity(d)
+        for d in [
+            doc("Group", "team-a", {"type": "team", "children": []}),
+            doc(
+                "Component",
+                "good",
+                {"type": "service", "lifecycle": "production", "owner": "team-a", "system": "s"},
+                **full,
+            ),
+            doc("Component", "bare", {"type": "service", "lifecycle": "production", "owner": "team-a"}),
+            doc("Component", "stray", {"type": "service", "lifecycle": "production", "owner": "team-x"}, **full),
+        ]
+    ]
     scores = score_catalog(entities)
     assert [s.ref.name for s in scores] == ["bare", "good", "stray"]
     by_name = {s.ref.name: s for s in scores}
     assert by_name["good"].failed == ()
     assert sorted(f.id for f in by_name["bare"].failed) == [
-        "dashboard", "description", "links", "on-call", "system", "techdocs"
-    ]  # fmt: off
+        "dashboard",
+        "description",
+        "links",
+        "on-call",
+        "system",
+        "techdocs",
+    ]
     assert [f.id for f in by_name["stray"].failed] == ["owner", "system"]
     org = completeness(scores)
     assert (org.entities, org.complete_entities, org.checks_passed, org.checks_applicable) == (3, 1, 16, 24)
@@ -130,15 +148,18 @@ def test_org_and_team_completeness() -> None:
 
 
 def test_checks_are_configurable() -> None:
-    checks = parse_checks([
-        {"id": "runbook", "type": "annotation", "keys": ["acme.io/runbook"], "kinds": ["Component"]},
-        {"id": "tier", "type": "field", "path": "metadata.labels.tier"},
-    ])  # fmt: off
+    checks = parse_checks(
+        [
+            {"id": "runbook", "type": "annotation", "keys": ["acme.io/runbook"], "kinds": ["Component"]},
+            {"id": "tier", "type": "field", "path": "metadata.labels.tier"},
+        ]
+    )
     assert checks[0] == CheckSpec(
         "runbook", "runbook", "annotation", frozenset({"component"}), keys=("acme.io/runbook",)
     )
-    entity = validate_entity(doc("Component", "c", {"type": "s", "lifecycle": "l", "owner": "o"},
-                                 labels={"tier": "gold"}))  # fmt: off
+    entity = validate_entity(
+        doc("Component", "c", {"type": "s", "lifecycle": "l", "owner": "o"}, labels={"tier": "gold"})
+    )
     score = score_entity(entity, {}, checks=checks)
     assert score.passed == ("tier",)
     assert [f.id for f in score.failed] == ["runbook"]

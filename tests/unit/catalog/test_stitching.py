@@ -122,8 +122,14 @@ async def test_ingested_entity_has_sorted_ref_lists() -> None:
 
 
 def test_sort_leaves_other_fields_alone() -> None:
-    entity = validate_entity({"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "g"},
-                              "spec": {"type": "team", "children": ["b", "a"], "profile": {"email": "z"}}})  # fmt: off
+    entity = validate_entity(
+        {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Group",
+            "metadata": {"name": "g"},
+            "spec": {"type": "team", "children": ["b", "a"], "profile": {"email": "z"}},
+        }
+    )
     assert sort_spec_lists(entity).spec == {"type": "team", "children": ["a", "b"], "profile": {"email": "z"}}
 
 
@@ -139,8 +145,13 @@ async def test_stitched_entity_shape() -> None:
     assert len(served["relations"]) == 7
     again = stitch_entity(entity, rows, uid="6b1f0e9c-0000-4000-8000-000000000001")
     assert again["metadata"]["etag"] == served["metadata"]["etag"]
-    orphaned = stitch_entity(entity, rows, uid="6b1f0e9c-0000-4000-8000-000000000001", orphan=True,
-                             errors=[Problem(path="spec.owner", message="broken")])  # fmt: off
+    orphaned = stitch_entity(
+        entity,
+        rows,
+        uid="6b1f0e9c-0000-4000-8000-000000000001",
+        orphan=True,
+        errors=[Problem(path="spec.owner", message="broken")],
+    )
     assert orphaned["metadata"]["annotations"]["backstage.io/orphan"] == "true"
     assert orphaned["status"]["items"][0]["type"] == "backstage.io/catalog-processing"
     assert orphaned["status"]["items"][0]["level"] == "error"
