@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -43,7 +44,8 @@ POSITIONS = {"first": 0, "middle": 7, "last": -1}
 @pytest.mark.parametrize("field", FIELDS)
 def test_flipping_any_byte_region_is_detected(field: str, position: int) -> None:
     value = sealed()
-    tampered = replace(value, **{field: flip(getattr(value, field), position)})
+    changes: dict[str, Any] = {field: flip(getattr(value, field), position)}
+    tampered = replace(value, **changes)
     with pytest.raises(SecretIntegrityError):
         crypto.open_sealed(tampered, aad=AAD, keyring=ring())
 

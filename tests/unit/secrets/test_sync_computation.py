@@ -18,7 +18,7 @@ from blacktop.secrets.templating import TemplateEngine
 
 ENGINE = TemplateEngine(clock=lambda: datetime(2026, 1, 1, tzinfo=UTC), entropy=os.urandom)
 DB = syncing.RemoteKey("payments/db")
-STORE = {
+STORE: dict[syncing.RemoteKey, dict[str, Any]] = {
     DB: {"user": "app", "pass": "pw", "nested": {"host": "h", "port": 5432}, "a.b": "dotted-key"},
     syncing.RemoteKey("payments/db", "1"): {"user": "old"},
     syncing.RemoteKey("payments/extra"): {"user": "from-extra", "path/key": "slash"},
@@ -198,9 +198,17 @@ CASES = {
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_sync_computation(case: Case) -> None:
     fetched = syncing.Fetched(secrets=STORE, found=FOUND)
-    run = lambda: syncing.compute_target(  # noqa: E731
-        es(case.spec), fetched, engine=ENGINE, entropy=os.urandom, existing=case.existing, template_sources=case.sources
-    )
+
+    def run() -> syncing.TargetSecret:
+        return syncing.compute_target(
+            es(case.spec),
+            fetched,
+            engine=ENGINE,
+            entropy=os.urandom,
+            existing=case.existing,
+            template_sources=case.sources,
+        )
+
     if case.error:
         with pytest.raises((SyncError, TemplateError), match=case.error):
             run()
