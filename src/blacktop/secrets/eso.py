@@ -261,6 +261,7 @@ class ClusterExternalSecretSpec(_Spec):
 
     external_secret_spec: ExternalSecretSpec
     external_secret_name: str = ""
+    external_secret_metadata: TemplateMetadata = Field(default_factory=TemplateMetadata)
     namespaces: tuple[str, ...] = ()
     namespace_selectors: tuple[dict[str, Any], ...] = ()
     namespace_selector: dict[str, Any] | None = None

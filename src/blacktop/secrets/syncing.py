@@ -76,8 +76,8 @@ class Fetched:
     query to ``{secret path: map}``. ``generators`` maps a generator name to its spec.
     """
 
-    secrets: Mapping[RemoteKey, Mapping[str, Any]] = field(default_factory=dict)
-    found: Mapping[FindQuery, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    secrets: Mapping[RemoteKey, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    found: Mapping[FindQuery, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict, repr=False)
     passwords: Mapping[str, eso.PasswordSpec] = field(default_factory=dict)
 
 
