@@ -1,13 +1,42 @@
-"""ObservabilityConfig variants shared by the promtool integration tests."""
+"""Shared by the observability integration tests: promtool lookup and ObservabilityConfig variants.
+
+promtool comes from Debian's ``prometheus`` package (``apt-get install -y prometheus``); CI
+installs it. The tests fail, never skip, when it is missing: the acceptance of the SLO rules rests
+on promtool, and a silently skipped check would prove nothing.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from blacktop.observability import model
+
+INSTALL_HINT = "apt-get update && apt-get install -y prometheus"
+
+
+def find_promtool() -> Path:
+    """The promtool executable on PATH; fails the test with the install command when absent."""
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.fail(
+            f"promtool is not on PATH; install it with `{INSTALL_HINT}` (Debian's prometheus package "
+            "provides promtool) and run the tests again",
+            pytrace=False,
+        )
+    return Path(found)
+
+
+def run_promtool(promtool: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run promtool and return its result; callers assert on ``returncode`` and show the output."""
+    return subprocess.run([str(promtool), *args], capture_output=True, text=True, cwd=cwd, timeout=300, check=False)
+
 
 # tests/integration/observability/ -> the checkout; ``shared`` lies beside it (see tests/corpus.py).
 SHARED = (Path(__file__).resolve().parents[3] / ".." / "shared").resolve()

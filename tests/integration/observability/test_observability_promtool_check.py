@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_promtool
-from observability_cases import CONFIGS, SLOTH_EXAMPLES
+from observability_support import CONFIGS, SLOTH_EXAMPLES, find_promtool, run_promtool
 
 from blacktop.observability import model, prometheus, rendering, rules, slo
 
@@ -79,8 +78,6 @@ def test_promtool_check_rejects_a_broken_rules_file(promtool: Path, tmp_path: Pa
 
 def test_promtool_fixture_reports_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without promtool the fixture fails with the install command, rather than skipping."""
-    import conftest
-
-    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match="apt-get install -y prometheus"):
-        conftest.promtool.__wrapped__()  # type: ignore[attr-defined]
+        find_promtool()

@@ -14,8 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_promtool
-from observability_cases import design_document
+from observability_support import design_document, run_promtool
 
 from blacktop.observability import model, rendering
 
