@@ -107,7 +107,9 @@ def test_resolve_store_refuses_a_namespace_outside_the_conditions() -> None:
         }
     )
     assert isinstance(es, eso.ExternalSecret)
-    stores = {("ClusterSecretStore", None, "shared"): cluster_store([{"namespaces": ["payments"]}])}
+    stores: dict[tuple[str, str | None, str], eso.SecretStore] = {
+        ("ClusterSecretStore", None, "shared"): cluster_store([{"namespaces": ["payments"]}])
+    }
     with pytest.raises(SyncError, match="does not allow namespace 'search'"):
         scoping.resolve_store(es, stores, namespace_labels=NAMESPACES["search"])
     with pytest.raises(SyncError, match="could not get ClusterSecretStore 'shared'"):
