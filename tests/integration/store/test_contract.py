@@ -152,11 +152,13 @@ async def test_write_based_on_a_stale_version_is_refused_and_says_why(store: Res
     [created] = await create(store, widget("a", size=1))
     current = await replace(store, widget("a", size=2), expected_version=version(created))
 
+    stale_write = (
+        replace(store, widget("a", size=3), expected_version=case.expected_version)
+        if case.write == "update"
+        else remove(store, widget_key("a"), expected_version=case.expected_version)
+    )
     with pytest.raises(ConflictError) as caught:
-        if case.write == "update":
-            await replace(store, widget("a", size=3), expected_version=case.expected_version)
-        else:
-            await remove(store, widget_key("a"), expected_version=case.expected_version)
+        await stale_write
 
     message = str(caught.value)
     assert "was modified" in message
@@ -201,11 +203,15 @@ async def test_same_name_may_exist_in_other_namespaces_and_kinds(store: Resource
 
 async def test_a_failed_transaction_leaves_nothing_behind(store: ResourceStore) -> None:
     await create(store, widget("kept"))
-    with pytest.raises(RuntimeError, match="abort"):
+
+    async def write_then_fail() -> None:
         async with store.transaction() as tx:
             await tx.create(widget("dropped"))
             await tx.delete(widget_key("kept"), expected_version=None)
             raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError, match="abort"):
+        await write_then_fail()
 
     assert await store.get(widget_key("dropped")) is None
     assert await store.get(widget_key("kept")) is not None
@@ -254,7 +260,9 @@ LABEL_CASES = {
 @pytest.mark.parametrize(("selector", "want"), LABEL_CASES.values(), ids=LABEL_CASES.keys())
 async def test_label_selector_operators(store: ResourceStore, selector: str, want: list[str]) -> None:
     await create(store, *(widget(name, labels=labels) for name, labels in POPULATION.items()))
-    await create(store, widget("elsewhere", namespace="other", labels={"app": "web"}), tenant("t", labels={"app": "web"}))
+    await create(
+        store, widget("elsewhere", namespace="other", labels={"app": "web"}), tenant("t", labels={"app": "web"})
+    )
 
     page = await store.list(
         ListQuery(group=GROUP, kind="Widget", namespace="default", label_selector=parse_label_selector(selector))
@@ -536,11 +544,14 @@ async def test_an_audit_sequence_number_is_used_once(store: ResourceStore) -> No
 
 
 async def test_audit_records_roll_back_with_their_write(store: ResourceStore) -> None:
-    with pytest.raises(RuntimeError, match="abort"):
+    async def write_then_fail() -> None:
         async with store.transaction() as tx:
             await tx.create(widget("a"))
             await tx.append_audit(audit(1))
             raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError, match="abort"):
+        await write_then_fail()
     assert list(await store.audit_records(AuditQuery())) == []
 
 
