@@ -1,4 +1,8 @@
-"""OpenTelemetry wiring: the collector configuration and the ``OTEL_*`` variables of a workload.
+"""OpenTelemetry wiring: the collector configuration and the environment variables of a workload.
+
+Besides the standard ``OTEL_*`` variables, the workload gets ``LOG_FORMAT``, ``LOG_LEVEL`` and
+``LOG_FIELDS`` (comma-separated ``logging.structuredFields``): the logging conventions of the
+design, under the names most logging setups already read.
 
 Sampling happens once, in the collector's ``probabilistic_sampler`` at ``tracing.samplingRate``:
 it hashes the trace id, so every service keeps or drops the same traces and sampled traces stay
@@ -50,6 +54,9 @@ def render_workload_env(
         # Metrics are scraped by Prometheus and logs go to stdout, so only traces are exported.
         "OTEL_METRICS_EXPORTER": "none",
         "OTEL_LOGS_EXPORTER": "none",
+        "LOG_FORMAT": spec.logging.format,
+        "LOG_LEVEL": spec.logging.level,
+        "LOG_FIELDS": ",".join(spec.logging.structured_fields),
     }
     if not spec.tracing.enabled or spec.tracing.exporter == "none":
         env["OTEL_SDK_DISABLED"] = "true"
