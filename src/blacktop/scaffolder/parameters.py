@@ -338,6 +338,8 @@ def _describe(error: ValidationError, page: Mapping[str, Any]) -> list[Problem]:
     elif error.validator == "additionalProperties":
         extra = error.message.split("'")[1] if "'" in error.message else ""
         parts.append(extra)
+    if not (isinstance(field_schema, Mapping) and "title" in field_schema):
+        field_schema = _property_at(page, parts) or field_schema
     path = format_path(parts)
     name = str(parts[-1]) if parts else "the values"
     title = _title(field_schema, name)

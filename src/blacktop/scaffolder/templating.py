@@ -435,6 +435,18 @@ class TemplateRenderer:
         """Every filter a template may use, sorted."""
         return tuple(sorted(self._env().filters))
 
+    def names_used(self, text: str) -> tuple[set[str], set[str]]:
+        """The filters and the called functions a template string uses (for listings and checks)."""
+        try:
+            tree = self._env().parse(text)
+        except TemplateSyntaxError as exc:
+            raise _syntax_error(exc, text, "") from exc
+        used_filters = {node.name for node in tree.find_all(nodes.Filter)}
+        called = {
+            node.node.name for node in tree.find_all(nodes.Call) if isinstance(node.node, nodes.Name)
+        }
+        return used_filters, called
+
     def render_string(self, text: str, context: Mapping[str, Any], *, path: str = "") -> Any:
         """Render one template string with Backstage's JSON coercion.
 
