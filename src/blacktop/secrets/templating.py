@@ -2,10 +2,11 @@
 
 Rendering uses `gotpl` (a pure-Python Go ``text/template``, see specs/dependencies.md §11) with the
 Sprig v3 function map, minus the functions ESO removes (``env``, ``expandenv``, ``getHostByName``),
-plus the ESO additions blacktop implements (``toYaml``, ``fromYaml``, ``filterPEM``). ESO runs with
+plus the ESO additions blacktop implements (``toYaml``, ``fromYaml``, ``filterPEM``,
+``filterCertChain``, ``certSANs``). ESO runs with
 ``missingkey=error``, so a template naming a key the provider did not return fails, as here.
 
-ESO functions blacktop does not implement yet (PKCS#12, JWK, certificate-chain and RSA helpers) are
+ESO functions blacktop does not implement yet (PKCS#12, JWK and RSA helpers) are
 registered as functions that fail with a message naming them, so a template using one is refused
 with a clear error instead of a bare "function not defined". The Go engine is the oracle: the test
 suite differential-tests this module against ``gotp`` (the real Go engine) on the ESO docs' templates.
@@ -16,7 +17,6 @@ entropy from the caller, so domain code stays reproducible in tests.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +26,7 @@ import gotpl
 import yaml
 from gotpl.funcs.sprig.registry import text_func_map
 
+from . import certificates
 from .crypto import Entropy
 from .errors import TemplateError
 
@@ -42,14 +43,11 @@ NOT_IMPLEMENTED: Final = frozenset(
         "fullPemToPkcs12Pass",
         "pemTruststoreToPKCS12",
         "pemTruststoreToPKCS12Pass",
-        "filterCertChain",
-        "certSANs",
         "jwkPublicKeyPem",
         "jwkPrivateKeyPem",
         "rsaDecrypt",
     }
 )
-_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL)
 
 
 def _to_yaml(value: object) -> str:
@@ -60,12 +58,6 @@ def _to_yaml(value: object) -> str:
 def _from_yaml(text: object) -> object:
     """ESO's ``fromYaml``: parse a YAML string into maps and lists."""
     return yaml.safe_load(str(text))
-
-
-def _filter_pem(pem_type: str, text: object) -> str:
-    """ESO's ``filterPEM``: keep only the PEM blocks of ``pem_type`` (e.g. ``CERTIFICATE``)."""
-    blocks = [m.group(0) for m in _PEM_BLOCK.finditer(str(text)) if m.group(1) == pem_type]
-    return "".join(b if b.endswith("\n") else b + "\n" for b in blocks)
 
 
 def _not_implemented(name: str) -> Callable[..., object]:
@@ -83,7 +75,15 @@ def eso_functions(*, clock: Callable[[], datetime], entropy: Entropy) -> dict[st
     functions = text_func_map(clock=clock, entropy=entropy)
     for name in REMOVED_BY_ESO:
         functions.pop(name, None)
-    functions.update({"toYaml": _to_yaml, "fromYaml": _from_yaml, "filterPEM": _filter_pem})
+    functions.update(
+        {
+            "toYaml": _to_yaml,
+            "fromYaml": _from_yaml,
+            "filterPEM": certificates.filter_pem,
+            "filterCertChain": certificates.filter_cert_chain,
+            "certSANs": certificates.cert_sans,
+        }
+    )
     functions.update({name: _not_implemented(name) for name in NOT_IMPLEMENTED})
     return functions
 

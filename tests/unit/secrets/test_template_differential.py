@@ -34,7 +34,7 @@ from blacktop.secrets.templating import NOT_IMPLEMENTED, TemplateEngine
 
 CORPUS = (Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "eso").resolve()
 ENGINE = TemplateEngine(clock=lambda: datetime(2026, 1, 1, tzinfo=UTC), entropy=os.urandom)
-ESO_ONLY = NOT_IMPLEMENTED | {"toYaml", "fromYaml", "filterPEM"}
+ESO_ONLY = NOT_IMPLEMENTED | {"toYaml", "fromYaml", "filterPEM", "filterCertChain", "certSANs"}
 NONDETERMINISTIC = {"now", "randAlphaNum", "randAlpha", "randNumeric", "randAscii", "uuidv4", "date", "genCA"}
 _FIELD = re.compile(r"(?<![\w)\]\"'`])\.([A-Za-z_]\w*)")
 _INDEX = re.compile(r"index\s+\.\s+\"([^\"]+)\"")
