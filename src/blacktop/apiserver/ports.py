@@ -93,6 +93,6 @@ class AuditTrail(Protocol):
 class WriteListener(Protocol):
     """Told after each committed write, so local watchers and controllers react at once."""
 
-    def __call__(self, revision: int) -> None:
-        """Called with the newest committed revision."""
+    def __call__(self, obj: Mapping[str, Any]) -> None:
+        """Called with each object as committed (its ``metadata.resourceVersion`` is the new revision)."""
         ...

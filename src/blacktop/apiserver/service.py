@@ -93,7 +93,7 @@ class ResourceService:
         self._watch_poll = watch_poll_seconds
 
     def add_listener(self, listener: WriteListener) -> None:
-        """Call ``listener(revision)`` after every committed write."""
+        """Call ``listener(obj)`` with every object a committed write stored."""
         self._listeners.append(listener)
 
     # -- reads -------------------------------------------------------------------------------
@@ -486,9 +486,8 @@ class ResourceService:
 
     def _notify(self, obj: Resource) -> None:
         self._changed.set()
-        revision = int((obj.get("metadata") or {}).get("resourceVersion") or 0)
         for listener in self._listeners:
-            listener(revision)
+            listener(obj)
 
     def _key(self, kind: KindInfo, namespace: str | None, name: str) -> ResourceKey:
         return ResourceKey(kind.group, kind.kind, namespace if kind.namespaced else None, name)
