@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ class CliState:
     server: str | None = None
     token: str | None = None
     data_dir: Path = Path(".blacktop")
-    console: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    console: Console = field(default_factory=lambda: _console())
     _client: PlatformClient | None = None
 
     def client(self) -> PlatformClient:
@@ -26,6 +27,11 @@ class CliState:
         if self._client is None:
             self._client = PlatformClient(resolve_connection(self.server, self.token, self.data_dir))
         return self._client
+
+
+def _console() -> Console:
+    # Pipes and files get full-width tables instead of Rich's 80-column default.
+    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 250)
 
 
 def state_from(ctx: typer.Context) -> CliState:
