@@ -281,6 +281,8 @@ class _SandboxedEnvironment(ImmutableSandboxedEnvironment):
         _tick()
         if isinstance(obj, Mapping) and not isinstance(obj, Undefined) and attribute in obj:
             return obj[attribute]
+        if attribute.startswith("_"):
+            raise SecurityError(f"attribute {attribute!r} is private; templates may not read attributes starting with '_'")
         if attribute == "length" and isinstance(obj, str | list | tuple | Mapping):
             return len(obj)
         if isinstance(obj, str) and attribute in _JS_STR_METHODS:
