@@ -248,23 +248,23 @@ def _parse_slo(
 
 
 def _parse_sli(raw: Any, *, path: str, camel: bool, problems: list[Problem]) -> SLI | None:
-    if not isinstance(raw, Mapping) or len([k for k in ("events", "raw", "plugin") if raw.get(k)]) != 1:
+    if not isinstance(raw, Mapping) or len([k for k in ("events", "raw", "plugin") if raw.get(k) is not None]) != 1:
         problems.append(Problem(path=path, message="must set exactly one of events, raw or plugin"))
         return None
-    if raw.get("plugin"):
+    if raw.get("plugin") is not None:
         plugin_id = (raw["plugin"] or {}).get("id")
         problems.append(
             Problem(path=path + ".plugin.id", message=f"SLI plugin {plugin_id!r} is not supported by blacktop")
         )
         return None
-    if raw.get("raw"):
+    if raw.get("raw") is not None:
         key = _key(camel, "error_ratio_query")
-        query = raw["raw"].get(key)
+        query = (raw["raw"] or {}).get(key)
         if not _has_window(query):
             problems.append(Problem(path=f"{path}.raw.{key}", message="must contain {{.window}}"))
             return None
         return RawSLI(error_ratio_query=query)
-    events = raw["events"]
+    events = raw["events"] or {}
     error_key, total_key = _key(camel, "error_query"), _key(camel, "total_query")
     error_query, total_query = events.get(error_key), events.get(total_key)
     ok = True
