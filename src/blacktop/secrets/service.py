@@ -232,6 +232,8 @@ class SecretStoreService:
 
         Each version is re-wrapped individually, so readers keep working throughout: a version is
         readable under the old ring (its KEK is retained) and under the new one after its swap.
+        With several processes, give every process the new KEK as current (old one retired)
+        before running this; it is idempotent, so running it again re-wraps any stragglers.
         """
         self._keyring = self._keyring.rotated_to(new)
         rewrapped = current = destroyed = 0

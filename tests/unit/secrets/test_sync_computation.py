@@ -5,12 +5,16 @@ conversion) and the six template rendering steps, table-driven over plain fetche
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from blacktop.secrets import eso, syncing
 from blacktop.secrets.errors import SyncError, TemplateError
@@ -267,3 +271,16 @@ def test_password_generator_feeds_datafrom() -> None:
     data = syncing.compute_target(spec, fetched, engine=ENGINE, entropy=os.urandom).data
     assert list(data) == ["password"]
     assert len(data["password"]) == 20
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_converted_keys_are_always_valid_secret_keys(key: str) -> None:
+    for strategy in ("Default", "Unicode"):
+        assert re.fullmatch(r"[-._a-zA-Z0-9]+", syncing.convert_key(key, strategy))
+
+
+@given(st.dictionaries(st.text(max_size=10), st.text(max_size=10) | st.integers(), max_size=5))
+def test_whole_map_json_is_parseable_and_sorted(secret: dict[str, Any]) -> None:
+    encoded = syncing.go_json(secret)
+    assert json.loads(encoded) == secret
+    assert list(json.loads(encoded)) == sorted(secret)
