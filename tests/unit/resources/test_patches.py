@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from blacktop.resources.composition import (
+    FieldSource,
     InvalidCompositionError,
     PatchError,
     TransformError,
@@ -361,12 +362,11 @@ def test_patch(name: str, dialect: str) -> None:
         assert not fieldpaths.has_value(target, case.path)
     else:
         assert fieldpaths.get_value(target, case.path) == case.want
-    provenance = {
-        "composed": result.resource("thing").source_of,
-        "composite": lambda p: result.composite_provenance.get(p),
-        "environment": lambda p: None,
-    }[case.where]
-    source = provenance(case.path)
+    source: FieldSource | None = None
+    if case.where == "composed":
+        source = result.resource("thing").source_of(case.path)
+    elif case.where == "composite":
+        source = result.composite_provenance.get(case.path)
     if case.want_source is None:
         assert source is None or source.origin != "patch"
     else:

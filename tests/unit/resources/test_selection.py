@@ -8,6 +8,7 @@ rollback to an older spec, and an XR following them under Automatic and Manual p
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +134,7 @@ def test_corpus_claim_selects_its_composition_by_labels() -> None:
 
 
 def evolve(base: dict[str, Any], engine: str) -> dict[str, Any]:
-    changed = yaml.safe_load(yaml.safe_dump(base))
+    changed: dict[str, Any] = copy.deepcopy(base)
     changed["spec"]["resources"] = [
         {"name": "db", "base": {"apiVersion": "v1", "kind": "Thing", "spec": {"engine": engine}}}
     ]

@@ -40,7 +40,7 @@ def convert(to_type: str, fmt: str | None = None) -> dict[str, Any]:
     return {"type": "convert", "convert": {"toType": to_type, **({"format": fmt} if fmt else {})}}
 
 
-SIZES = {"type": "map", "map": {"small": "db.t4g.medium", "large": {"class": "db.r6g.xlarge", "n": 2}}}
+SIZES: dict[str, Any] = {"type": "map", "map": {"small": "db.t4g.medium", "large": {"class": "db.r6g.xlarge", "n": 2}}}
 MATCH = {
     "type": "match",
     "match": {
