@@ -14,9 +14,9 @@ import os
 import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources as package_files
 from pathlib import Path
@@ -48,8 +48,13 @@ from blacktop.kernel.resources import Resource
 from blacktop.settings import Settings
 from blacktop.store.leases import SqlLeaseStore
 from blacktop.telemetry import PlatformMetrics
+from blacktop.wiring import Wiring
 
 log = logging.getLogger("blacktop")
+
+
+FEATURES: list[Callable[[Wiring], None]] = []
+"""Each feature's ``wire`` function, in the order they are wired."""
 
 
 def builtin_kinds() -> list[KindInfo]:
@@ -155,12 +160,14 @@ class Platform:
     app: FastAPI
     engine: reconcile.Engine | None
     clock: Clock
-    extras: dict[str, Any] = field(default_factory=dict)
+    wiring: Wiring
 
     async def close(self) -> None:
-        """Stop the engine and release the database."""
+        """Stop the engine, the features and release the database."""
         if self.engine is not None:
             await self.engine.stop()
+        for stop in reversed(self.wiring.shutdown):
+            await stop()
         await self.db.dispose()
 
 
@@ -211,21 +218,21 @@ async def build_platform(settings: Settings, *, clock: Clock | None = None) -> P
         ready=ready,
         extra={"max_list_limit": settings.limits.max_list_limit},
     )
-    app = create_app(services)
-    engine = _build_engine(settings, state, service, metrics, clock, db) if settings.engine.enabled else None
+    wiring = Wiring(
+        settings=settings, db=db, store=state, kinds=kinds, resources=service, clock=clock, metrics=metrics,
+        controllers=builtin_controllers(),
+    )  # fmt: skip
+    for wire in FEATURES:
+        wire(wiring)
+    services.extra.update(wiring.services)
+    app = create_app(services, extra_routers=wiring.routers)
+    engine = _build_engine(settings, wiring) if settings.engine.enabled else None
     if engine is not None:
         service.add_listener(lambda obj: engine.notify(int((obj.get("metadata") or {}).get("resourceVersion") or 0)))
-    return Platform(settings, db, state, kinds, service, tokens, metrics, app, engine, clock)
+    return Platform(settings, db, state, kinds, service, tokens, metrics, app, engine, clock, wiring)
 
 
-def _build_engine(
-    settings: Settings,
-    state: store.SqlResourceStore,
-    service: ResourceService,
-    metrics: PlatformMetrics,
-    clock: Clock,
-    db: AsyncEngine,
-) -> reconcile.Engine:
+def _build_engine(settings: Settings, wiring: Wiring) -> reconcile.Engine:
     member = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     engine_settings = reconcile.EngineSettings(
         member=member,
@@ -235,24 +242,28 @@ def _build_engine(
             shards=settings.engine.shards, lease_ttl=timedelta(seconds=settings.engine.lease_seconds)
         ),
     )
-    lease_store = SqlLeaseStore(db) if db.dialect.name == "postgresql" else None
+    lease_store = SqlLeaseStore(wiring.db) if wiring.db.dialect.name == "postgresql" else None
     return reconcile.Engine(
-        source=state,
-        writer=PipelineWriter(service, service_caller("controller-manager")),
-        registry=reconcile.ControllerRegistry(builtin_controllers()),
-        clock=clock,
+        source=wiring.store,
+        writer=PipelineWriter(wiring.resources, service_caller("controller-manager")),
+        registry=reconcile.ControllerRegistry(wiring.controllers),
+        clock=wiring.clock,
         settings=engine_settings,
         lease_store=lease_store,
-        metrics=EngineMetricsAdapter(metrics),
+        metrics=EngineMetricsAdapter(wiring.metrics),
     )
 
 
 async def load_demo(platform: Platform) -> list[str]:
-    """Apply the demo data set shipped with blacktop (idempotent)."""
+    """Apply the demo data set shipped with blacktop and its features (idempotent)."""
+    files = [
+        (f"demo/{entry.name}", entry.read_bytes())
+        for entry in package_files.files("blacktop.demo").iterdir()
+        if entry.name.endswith((".yaml", ".yml"))
+    ]
     documents = []
-    for entry in sorted(package_files.files("blacktop.demo").iterdir(), key=lambda p: p.name):
-        if entry.name.endswith((".yaml", ".yml")):
-            documents.extend(load_documents(entry.read_bytes(), source=f"demo/{entry.name}"))
+    for name, content in sorted([*files, *platform.wiring.demo_files]):
+        documents.extend(load_documents(content, source=name))
     items = [(f"{doc.source}#{doc.index + 1}", obj) for doc, obj in iter_objects(documents)]
     ctx = RequestContext(caller=service_caller("demo-loader"), request_id="demo")
     results = await platform.resources.apply(ctx, items)
@@ -262,6 +273,8 @@ async def load_demo(platform: Platform) -> list[str]:
 @asynccontextmanager
 async def running(platform: Platform) -> AsyncIterator[Platform]:
     """Run the engine for the lifetime of the block."""
+    for start in platform.wiring.startup:
+        await start()
     if platform.engine is not None:
         await platform.engine.start()
     try:
