@@ -263,7 +263,7 @@ def _parse_sli(raw: Any, *, path: str, camel: bool, problems: list[Problem]) -> 
         if not _has_window(query):
             problems.append(Problem(path=f"{path}.raw.{key}", message="must contain {{.window}}"))
             return None
-        return RawSLI(error_ratio_query=query)
+        return RawSLI(error_ratio_query=str(query))
     events = raw["events"] or {}
     error_key, total_key = _key(camel, "error_query"), _key(camel, "total_query")
     error_query, total_query = events.get(error_key), events.get(total_key)
@@ -275,7 +275,7 @@ def _parse_sli(raw: Any, *, path: str, camel: bool, problems: list[Problem]) -> 
     if ok and error_query == total_query:
         problems.append(Problem(path=f"{path}.events", message="error and total queries must differ"))
         ok = False
-    return EventsSLI(error_query=error_query, total_query=total_query) if ok else None
+    return EventsSLI(error_query=str(error_query), total_query=str(total_query)) if ok else None
 
 
 def _has_window(query: Any) -> bool:
