@@ -39,7 +39,16 @@ from .eso import (
 from .generators import generate_password
 from .model import SecretMetadata, SecretPath, SecretVersion, VersionMetadata, parse_secret_path
 from .ports import SecretVersionRepository, StoredSecret, StoredVersion
-from .refreshing import Condition, ObservedTarget, SyncStatus, needs_sync, requeue_after, should_refresh
+from .refreshing import (
+    Condition,
+    ObservedTarget,
+    SyncPlan,
+    SyncStatus,
+    needs_sync,
+    plan_sync,
+    requeue_after,
+    should_refresh,
+)
 from .rotation import (
     SERVICE_ACCOUNT,
     SHORT_LIVED_TOKEN,
@@ -95,6 +104,7 @@ __all__ = [
     "StoredSecret",
     "StoredVersion",
     "SyncError",
+    "SyncPlan",
     "SyncStatus",
     "TargetSecret",
     "TemplateEngine",
@@ -113,6 +123,7 @@ __all__ = [
     "parse_secret_path",
     "plan_fetches",
     "plan_rotation",
+    "plan_sync",
     "render_target",
     "requeue_after",
     "should_refresh",

@@ -19,8 +19,11 @@ from typing import Final, Literal
 
 from blacktop.kernel.clock import format_timestamp
 
-from . import eso
+from . import eso, syncing
+from .crypto import Entropy
+from .errors import SyncError, TemplateError
 from .syncing import DATA_HASH_ANNOTATION, MANAGED_LABEL, data_hash
+from .templating import TemplateEngine
 
 READY: Final = "Ready"
 REASON_SYNCED: Final = "SecretSynced"
@@ -186,3 +189,61 @@ def empty_data_outcome(es: eso.ExternalSecret, *, now: datetime) -> tuple[EmptyD
         binding_name=es.target_name,
     )
     return action, status
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPlan:
+    """What the ExternalSecret controller should do now, and the status to record.
+
+    ``action`` is ``skip`` (nothing due), ``write`` (create or update the target with ``target``),
+    ``keep`` (provider empty, DeletionPolicy=Retain), ``delete`` (DeletionPolicy=Delete),
+    ``clear`` (DeletionPolicy=Merge: remove the managed keys), ``wait`` (Merge target missing) or
+    ``fail`` (status carries SecretSyncedError).
+    """
+
+    action: Literal["skip", "write", "keep", "delete", "clear", "wait", "fail"]
+    status: SyncStatus
+    target: syncing.TargetSecret | None = None
+    requeue_after: timedelta | None = None
+
+
+def plan_sync(
+    es: eso.ExternalSecret,
+    status: SyncStatus,
+    *,
+    fetched: syncing.Fetched | None,
+    observed: ObservedTarget | None,
+    now: datetime,
+    engine: TemplateEngine,
+    entropy: Entropy,
+    template_sources: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
+    fetch_error: str | None = None,
+) -> SyncPlan:
+    """Decide one reconcile of an ExternalSecret from what was fetched and what the target looks like.
+
+    ``fetched`` may be None when :func:`needs_sync` said no fetch was needed; ``fetch_error`` is the
+    provider's failure message, which becomes a SecretSyncedError condition.
+    """
+    if not needs_sync(es, status, target=observed, now=now):
+        return SyncPlan("skip", status, requeue_after=requeue_after(es, status, now=now))
+    if fetch_error is not None or fetched is None:
+        message = f"could not get secret data from provider: {fetch_error or 'nothing fetched'}"
+        return SyncPlan("fail", failed(status, now=now, message=message), requeue_after=es.spec.interval or None)
+    if es.spec.target.creation_policy == "Merge" and observed is None:
+        return SyncPlan("wait", missing_for_merge(es, status, now=now), requeue_after=es.spec.interval or None)
+    try:
+        provider_data = syncing.compute_provider_data(es.spec, fetched, engine=engine, entropy=entropy)
+        if not provider_data and not (es.spec.target.template and es.spec.target.template.data):
+            action, new_status = empty_data_outcome(es, now=now)
+            return SyncPlan(action, new_status, requeue_after=requeue_after(es, new_status, now=now))
+        target = syncing.render_target(
+            es,
+            provider_data,
+            engine=engine,
+            existing=observed.data if observed is not None else None,
+            template_sources=template_sources,
+        )
+    except (SyncError, TemplateError) as exc:
+        return SyncPlan("fail", failed(status, now=now, message=str(exc)), requeue_after=es.spec.interval or None)
+    new_status = synced(es, now=now)
+    return SyncPlan("write", new_status, target=target, requeue_after=requeue_after(es, new_status, now=now))

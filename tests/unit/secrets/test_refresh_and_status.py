@@ -4,6 +4,7 @@ conditions, driven by explicit instants rather than a wall clock.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from blacktop.secrets import eso, refreshing, syncing
+from blacktop.secrets.templating import TemplateEngine
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -138,3 +140,91 @@ def test_merge_creation_policy_with_missing_secret_reports_secret_missing() -> N
         "SecretMissing",
         "secret will not be created due to CreationPolicy=Merge",
     )
+
+
+ENGINE = TemplateEngine(clock=lambda: T0, entropy=os.urandom)
+KEY = syncing.RemoteKey("x")
+
+
+def fetched(values: dict[str, str] | None) -> syncing.Fetched:
+    return syncing.Fetched(secrets={} if values is None else {KEY: values})
+
+
+def es_with(data: list[dict[str, Any]] | None = None, **target: Any) -> eso.ExternalSecret:
+    parsed = eso.parse_eso_document(
+        {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ExternalSecret",
+            "metadata": {"name": "app", "namespace": "ns"},
+            "spec": {
+                "secretStoreRef": {"name": "s"},
+                "target": target,
+                "data": data if data is not None else [{"secretKey": "k", "remoteRef": {"key": "x", "property": "k"}}],
+                **({"dataFrom": [{"extract": {"key": "x"}}]} if data == [] else {}),
+            },
+        }
+    )
+    assert isinstance(parsed, eso.ExternalSecret)
+    return parsed
+
+
+PLAN_CASES: dict[str, tuple[eso.ExternalSecret, refreshing.SyncStatus, syncing.Fetched, Any, str | None, str, str]] = {
+    "first-sync-writes": (es_with(), NEVER, fetched({"k": "v"}), None, None, "write", "SecretSynced"),
+    "valid-and-fresh-skips": (es_with(), SYNCED_AT_T0, fetched({"k": "v"}), "valid", None, "skip", "SecretSynced"),
+    "provider-error-fails": (es_with(), NEVER, fetched({"k": "v"}), None, "timeout", "fail", "SecretSyncedError"),
+    "missing-property-fails": (es_with(), NEVER, fetched({"other": "v"}), None, None, "fail", "SecretSyncedError"),
+    "merge-without-target-waits": (
+        es_with(creationPolicy="Merge"),
+        NEVER,
+        fetched({"k": "v"}),
+        None,
+        None,
+        "wait",
+        "SecretMissing",
+    ),
+    "empty-provider-data-retains": (es_with([]), NEVER, fetched({}), None, None, "keep", "SecretSynced"),
+    "empty-provider-data-deletes": (
+        es_with([], deletionPolicy="Delete"),
+        NEVER,
+        fetched({}),
+        None,
+        None,
+        "delete",
+        "SecretDeleted",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("resource", "status", "values", "observed", "error", "action", "reason"),
+    PLAN_CASES.values(),
+    ids=PLAN_CASES.keys(),
+)
+def test_plan_sync(
+    resource: eso.ExternalSecret,
+    status: refreshing.SyncStatus,
+    values: syncing.Fetched,
+    observed: str | None,
+    error: str | None,
+    action: str,
+    reason: str,
+) -> None:
+    target = valid_target({"k": b"v"}) if observed == "valid" else None
+    plan = refreshing.plan_sync(
+        resource,
+        status,
+        fetched=values,
+        observed=target,
+        now=T0 + timedelta(minutes=1),
+        engine=ENGINE,
+        entropy=os.urandom,
+        fetch_error=error,
+    )
+    assert plan.action == action
+    assert plan.status.conditions[0].reason == reason
+    if action == "write":
+        assert plan.target is not None
+        assert dict(plan.target.data) == {"k": b"v"}
+        assert plan.requeue_after == timedelta(hours=1)
+    if action == "fail":
+        assert plan.status.conditions[0].status == "False"
