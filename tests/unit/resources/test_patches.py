@@ -472,3 +472,25 @@ def test_wildcard_with_nothing_to_expand_is_an_error() -> None:
     )
     with pytest.raises(PatchError, match="cannot expand ToFieldPath"):
         patches.apply_patch(patch, source=XR, target={})
+
+
+@pytest.mark.parametrize("dialect", [pipeline, legacy], ids=["pipeline", "legacy"])
+def test_patches_of_different_types_run_in_list_order(dialect: Any) -> None:
+    from_env = {"type": "FromEnvironmentFieldPath", "fromFieldPath": "region", "toFieldPath": "spec.forProvider.r"}
+    from_xr = {"type": "FromCompositeFieldPath", "fromFieldPath": "spec.region", "toFieldPath": "spec.forProvider.r"}
+    first = render_composite(XR, dialect(from_env, from_xr), environment=ENVIRONMENT).resource("thing")
+    second = render_composite(XR, dialect(from_xr, from_env), environment=ENVIRONMENT).resource("thing")
+    assert first.resource["spec"]["forProvider"]["r"] == "eu"
+    assert first.source_of("spec.forProvider.r").patch == "patch 1"  # type: ignore[union-attr]
+    assert second.resource["spec"]["forProvider"]["r"] == "us-east-1"
+
+
+def test_a_required_environment_patch_with_a_missing_source_is_fatal() -> None:
+    patch = {
+        "type": "FromCompositeFieldPath",
+        "fromFieldPath": "spec.nope",
+        "toFieldPath": "x",
+        "policy": {"fromFieldPath": "Required"},
+    }
+    with pytest.raises(PatchError, match=r"environment patch 0: required field spec\.nope is missing"):
+        render_composite(XR, pipeline(env_patches=(patch,)))

@@ -260,19 +260,16 @@ def _run_patch(
 
 
 def _environment_patches(run: _Run, pt: loading.PatchAndTransform, env: dict[str, Any], step: str | None) -> None:
+    """Environment patches run in list order before any template; a missing Required source is fatal."""
     to_env = {"FromCompositeFieldPath", "ToEnvironmentFieldPath", "CombineFromComposite"}
-    for wanted_to_env in (True, False):
-        for patch in pt.environment_patches:
-            if (patch.type in to_env) != wanted_to_env:
-                continue
-            source, target = (run.observed_xr, env) if wanted_to_env else (env, run.desired_xr)
-            provenance = None if wanted_to_env else run.xr_provenance
-            if not _run_patch(
-                run, patch, source=source, target=target, provenance=provenance, context="the environment", step=step
-            ):
-                raise PatchError(
-                    f"environment {patch.label}: required field {', '.join(patch.source_paths)} is missing"
-                )
+    for patch in pt.environment_patches:
+        into_env = patch.type in to_env
+        source, target = (run.observed_xr, env) if into_env else (env, run.desired_xr)
+        provenance = None if into_env else run.xr_provenance
+        if not _run_patch(
+            run, patch, source=source, target=target, provenance=provenance, context="the environment", step=step
+        ):
+            raise PatchError(f"environment {patch.label}: required field {', '.join(patch.source_paths)} is missing")
 
 
 def _template_start(run: _Run, template: loading.Template, step: str | None) -> _Desired:
@@ -289,13 +286,9 @@ def _template_start(run: _Run, template: loading.Template, step: str | None) -> 
 
 
 def _observed_side(
-    run: _Run,
-    template: loading.Template,
-    desired: _Desired,
-    observed: dict[str, Any],
-    env: dict[str, Any],
-    step: str | None,
+    run: _Run, template: loading.Template, desired: _Desired, observed: dict[str, Any], step: str | None
 ) -> None:
+    """Keep the association with the observed resource; read its connection details and readiness."""
     metadata = desired.resource.setdefault("metadata", {})
     for key in ("namespace", "name"):
         value = (observed.get("metadata") or {}).get(key)
@@ -311,60 +304,45 @@ def _observed_side(
         run.warn(f"cannot check readiness of composed resource {template.name!r}: {warning}", step)
     if outcome.ready:
         desired.ready = True
-    context = f"resource {template.name!r}"
-    for patch in template.patches:
-        if patch.type in patches.TO_COMPOSITE_TYPES:
-            target, provenance = run.desired_xr, run.xr_provenance
-        elif patch.type in patches.TO_ENVIRONMENT_TYPES:
-            target, provenance = env, None
-        else:
-            continue
-        if not _run_patch(
-            run, patch, source=observed, target=target, provenance=provenance, context=context, step=step
-        ):
-            run.warn(f"{patch.label} of {context}: required field {', '.join(patch.source_paths)} is missing", step)
 
 
-def _from_passes(native: bool) -> list[frozenset[str]]:
-    if native:
-        return [patches.FROM_COMPOSITE_TYPES | patches.FROM_ENVIRONMENT_TYPES]
-    return [patches.FROM_COMPOSITE_TYPES, patches.FROM_ENVIRONMENT_TYPES]
+def _patch_ends(
+    run: _Run, patch: patches.Patch, desired: _Desired, observed: dict[str, Any] | None, env: dict[str, Any]
+) -> tuple[Any, dict[str, Any], dict[str, FieldSource] | None]:
+    """Source, target and provenance map of one template patch (spec sheet 1.3)."""
+    if patch.type in patches.TO_COMPOSITE_TYPES:
+        return observed, run.desired_xr, run.xr_provenance
+    if patch.type in patches.TO_ENVIRONMENT_TYPES:
+        return observed, env, None
+    source = run.observed_xr if patch.type in patches.FROM_COMPOSITE_TYPES else env
+    return source, desired.resource, desired.provenance
 
 
-def _render_template(
-    run: _Run, template: loading.Template, env: dict[str, Any], step: str | None, native: bool
-) -> None:
+def _render_template(run: _Run, template: loading.Template, env: dict[str, Any], step: str | None) -> None:
+    """Render one template; patches run in list order, as the function runs them."""
     desired = _template_start(run, template, step)
     observed = run.observed.get(template.name)
     if observed is not None:
-        _observed_side(run, template, desired, observed, env, step)
+        _observed_side(run, template, desired, observed, step)
     context = f"resource {template.name!r}"
-    for kinds in _from_passes(native):
-        for patch in template.patches:
-            if patch.type not in kinds:
-                continue
-            source = run.observed_xr if patch.type in patches.FROM_COMPOSITE_TYPES else env
-            if _run_patch(
-                run,
-                patch,
-                source=source,
-                target=desired.resource,
-                provenance=desired.provenance,
-                context=context,
-                step=step,
-            ):
-                continue
-            missing = ", ".join(patch.source_paths)
-            if observed is None:
-                run.warn(
-                    f"not adding new composed resource {template.name!r}: {patch.label} is Required and "
-                    f"{missing} is missing",
-                    step,
-                )
-                run.dropped.append(template.name)
-                run.composite_ready = False
-                return
-            run.warn(f"{patch.label} of {context}: required field {missing} is missing", step)
+    for patch in template.patches:
+        to_composed = patch.type in patches.FROM_COMPOSITE_TYPES | patches.FROM_ENVIRONMENT_TYPES
+        if observed is None and not to_composed:
+            continue  # patching from a composed resource that does not exist yet
+        source, target, provenance = _patch_ends(run, patch, desired, observed, env)
+        if _run_patch(run, patch, source=source, target=target, provenance=provenance, context=context, step=step):
+            continue
+        missing = ", ".join(patch.source_paths)
+        if to_composed and observed is None:
+            run.warn(
+                f"not adding new composed resource {template.name!r}: {patch.label} is Required and "
+                f"{missing} is missing",
+                step,
+            )
+            run.dropped.append(template.name)
+            run.composite_ready = False
+            return
+        run.warn(f"{patch.label} of {context}: required field {missing} is missing; the patch is skipped", step)
     run.desired[template.name] = desired
 
 
@@ -374,7 +352,7 @@ def _run_patch_and_transform(run: _Run, pt: loading.PatchAndTransform, step: str
     env.setdefault("kind", "Environment")
     _environment_patches(run, pt, env, step)
     for template in pt.resources:
-        _render_template(run, template, env, step, pt.native)
+        _render_template(run, template, env, step)
     run.context[ENVIRONMENT_CONTEXT_KEY] = env
 
 
