@@ -53,10 +53,12 @@ class RemoteKey:
 
 @dataclass(frozen=True, slots=True)
 class FindQuery:
-    """Many remote secrets to read: those under ``path`` whose path matches ``name_regexp``."""
+    """Many remote secrets to read: those under ``path`` whose path matches ``name_regexp`` and
+    whose metadata carries every tag in ``tags``."""
 
     path: str
     name_regexp: str
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,11 @@ def plan_fetches(spec: eso.ExternalSecretSpec) -> FetchPlan:
 
 
 def _find_query(find: eso.Find) -> FindQuery:
-    return FindQuery(path=find.path or "", name_regexp=find.name.regexp if find.name else "")
+    return FindQuery(
+        path=find.path or "",
+        name_regexp=find.name.regexp if find.name else "",
+        tags=tuple(sorted(find.tags.items())),
+    )
 
 
 def go_json(value: Any) -> bytes:

@@ -64,3 +64,35 @@ async def test_payment_service_secret_fails_clearly_when_a_value_is_missing(
     fetched = await EmbeddedStoreReader(service).fetch(syncing.plan_fetches(es.spec))
     with pytest.raises(SyncError, match="property 'host' not found"):
         syncing.compute_target(es, fetched, engine=ENGINE, entropy=os.urandom)
+
+
+async def test_find_by_path_regexp_and_tags_against_embedded_store(service: SecretStoreService) -> None:
+    await service.put("payments/stripe", {"k": "1"}, actor="a")
+    await service.put("payments/search", {"k": "2"}, actor="a")
+    await service.put("payments/db", {"k": "3"}, actor="a")
+    await service.put("search/stripe", {"k": "4"}, actor="a")
+    await service.configure("payments/search", actor="a", custom_metadata={"rotate": "daily"})
+    doc = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "found", "namespace": "payments"},
+        "spec": {
+            "secretStoreRef": {"name": "embedded", "kind": "ClusterSecretStore"},
+            "dataFrom": [
+                {"find": {"path": "payments", "name": {"regexp": "^payments/s"}}},
+                {
+                    "find": {"path": "payments", "tags": {"rotate": "daily"}},
+                    "rewrite": [{"regexp": {"source": "/", "target": "-"}}],
+                },
+            ],
+        },
+    }
+    es = eso.parse_eso_document(doc)
+    assert isinstance(es, eso.ExternalSecret)
+    fetched = await EmbeddedStoreReader(service).fetch(syncing.plan_fetches(es.spec))
+    target = syncing.compute_target(es, fetched, engine=ENGINE, entropy=os.urandom)
+    assert dict(target.data) == {
+        "payments_stripe": b'{"k":"1"}',
+        "payments_search": b'{"k":"2"}',
+        "payments-search": b'{"k":"2"}',
+    }

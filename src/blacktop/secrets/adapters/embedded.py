@@ -40,6 +40,10 @@ class EmbeddedStoreReader:
             for path in await self._service.list_paths(query.path):
                 if path.mount != self._mount or (pattern is not None and not pattern.search(path.path)):
                     continue
+                if query.tags:
+                    custom = (await self._service.read_metadata(path)).custom_metadata
+                    if any(custom.get(k) != v for k, v in query.tags):
+                        continue
                 try:
                     results[path.path] = dict((await self._service.get(path)).data)
                 except errors.SecretVersionUnavailable:
