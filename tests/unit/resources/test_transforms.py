@@ -72,13 +72,21 @@ CASES = {
     "match-fallback-to-input": Case(
         {"type": "match", "match": {"patterns": [{"literal": "a", "result": 1}], "fallbackTo": "Input"}}, "b", "b"
     ),
+    "match-fallback-conflict-ignored-when-a-pattern-matches": Case(
+        {
+            "type": "match",
+            "match": {"patterns": [{"literal": "a", "result": 1}], "fallbackTo": "Input", "fallbackValue": 2},
+        },
+        "a",
+        1,
+    ),
     "match-fallback-input-and-value-conflict": Case(
         {
             "type": "match",
             "match": {"patterns": [{"literal": "a", "result": 1}], "fallbackTo": "Input", "fallbackValue": 2},
         },
         "b",
-        error="cannot set fallbackValue",
+        error="cannot set both a fallbackValue and fallbackTo: Input",
     ),
     "match-no-patterns": Case({"type": "match", "match": {"patterns": []}}, "a", error="at least one pattern"),
     "match-regexp-with-lookahead-is-refused": Case(
@@ -177,6 +185,8 @@ CASES = {
     "float-to-int-truncates": Case(convert("int64"), -2.9, -2),
     "float-to-bool": Case(convert("bool"), 1.0, True),
     "same-type-is-noop": Case(convert("string"), "x", "x"),
+    "same-type-is-noop-whatever-the-format": Case(convert("string", "json"), "x", "x"),
+    "int-and-int64-are-one-type": Case(convert("int"), 7, 7),
     "object-input-rejected": Case(convert("string"), {"a": 1}, error="input type object is not supported"),
     "unknown-to-type": Case(convert("date"), "x", error="toType 'date' is invalid"),
     # pipeline structure

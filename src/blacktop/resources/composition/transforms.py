@@ -85,8 +85,6 @@ def _match(value: Any, config: Mapping[str, Any], native: bool) -> Any:
     fallback_to = config.get("fallbackTo") or "Value"
     if fallback_to not in ("Value", "Input"):
         raise TransformError(f"match fallbackTo {fallback_to!r} is invalid; use Value or Input")
-    if fallback_to == "Input" and config.get("fallbackValue") is not None:
-        raise TransformError("match transform cannot set fallbackValue when fallbackTo is Input")
     for index, pattern in enumerate(patterns):
         try:
             matched = _pattern_matches(pattern, value)
@@ -95,6 +93,9 @@ def _match(value: Any, config: Mapping[str, Any], native: bool) -> Any:
         if matched:
             return copy.deepcopy(pattern.get("result"))
     if fallback_to == "Input":
+        # Checked only when falling back, as the function does.
+        if config.get("fallbackValue") is not None:
+            raise TransformError("match transform cannot set both a fallbackValue and fallbackTo: Input")
         return value
     return copy.deepcopy(config.get("fallbackValue"))
 
@@ -282,8 +283,8 @@ def convert_value(value: Any, to_type: str, *, fmt: str = "none") -> Any:
     source = _type(value)
     if source not in ("string", "bool", "int64", "float64"):
         raise TransformError(f"input type {source} is not supported by the convert transform")
-    if source == target and fmt == "none":
-        return value
+    if source == target:
+        return value  # a no-op whatever the format, as in the function
     key = (source, target, fmt)
     converter = _CONVERTERS.get(key)
     if converter is None:
