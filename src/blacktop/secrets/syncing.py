@@ -325,7 +325,11 @@ def _keys_and_values(source: str, ctx: Mapping[str, str], engine: TemplateEngine
 
 
 def data_hash(data: Mapping[str, bytes]) -> str:
-    """The value of the data-hash annotation: detects hand edits of the target secret."""
+    """The value of the data-hash annotation: detects hand edits of the target secret.
+
+    Same role as ESO's annotation, but not the same digest (ESO hashes Go's ``%v`` rendering), so a
+    secret written by ESO itself is re-synced once when blacktop takes it over.
+    """
     digest = hashlib.sha256()
     for key in sorted(data):
         digest.update(key.encode() + b"\x00" + data[key] + b"\x00")
