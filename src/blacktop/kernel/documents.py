@@ -65,14 +65,19 @@ def _check_events(text: str, source: str, limits: Limits) -> list[int]:
     anchor_sizes: dict[str, int] = {}
     open_anchors: list[tuple[str | None, int]] = []
     starts: list[int] = []
+    awaiting_content = False
     for event in yaml.parse(text, Loader=_Loader):
         line = event.start_mark.line + 1 if event.start_mark else None
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1
-            starts.append(line or 1)
+            awaiting_content = True
             if documents > limits.max_documents:
                 raise _too_large(source, f"more than {limits.max_documents} documents", line)
-        elif isinstance(event, yaml.AliasEvent):
+        elif awaiting_content and isinstance(event, yaml.NodeEvent):
+            # A document's line is where its content starts, not its '---' marker.
+            starts.append(line or 1)
+            awaiting_content = False
+        if isinstance(event, yaml.AliasEvent):
             aliases += 1
             nodes += anchor_sizes.get(str(event.anchor), 1)
             if aliases > limits.max_aliases:
