@@ -44,11 +44,14 @@ class TemplateInfo:
 
 @dataclass(frozen=True, slots=True)
 class ActionExample:
-    """A runnable example: a step as a template would write it, plus skeleton files it reads (path -> text)."""
+    """A runnable example: a step as a template writes it, the skeleton files it reads and the
+    workspace files it expects to exist (both path -> text, paths relative to the template folder).
+    """
 
     description: str
     step: Mapping[str, Any]
     skeleton: Mapping[str, str] = field(default_factory=dict)
+    workspace: Mapping[str, str] = field(default_factory=dict)
 
 
 class ActionContext:

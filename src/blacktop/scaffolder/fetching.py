@@ -265,6 +265,7 @@ class FsDelete(TemplateAction):
         ActionExample(
             description="Remove a placeholder file",
             step={"action": "fs:delete", "input": {"files": ["PLACEHOLDER.md"]}},
+            workspace={"PLACEHOLDER.md": "delete me"},
         ),
     )
 
@@ -317,6 +318,7 @@ class FsRename(TemplateAction):
         ActionExample(
             description="Rename a file",
             step={"action": "fs:rename", "input": {"files": [{"from": "a.txt", "to": "b.txt"}]}},
+            workspace={"a.txt": "hello"},
         ),
     )
 

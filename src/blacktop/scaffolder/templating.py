@@ -282,7 +282,9 @@ class _SandboxedEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(obj, Mapping) and not isinstance(obj, Undefined) and attribute in obj:
             return obj[attribute]
         if attribute.startswith("_"):
-            raise SecurityError(f"attribute {attribute!r} is private; templates may not read attributes starting with '_'")
+            raise SecurityError(
+                f"attribute {attribute!r} is private; templates may not read attributes starting with '_'"
+            )
         if attribute == "length" and isinstance(obj, str | list | tuple | Mapping):
             return len(obj)
         if isinstance(obj, str) and attribute in _JS_STR_METHODS:
@@ -444,9 +446,7 @@ class TemplateRenderer:
         except TemplateSyntaxError as exc:
             raise _syntax_error(exc, text, "") from exc
         used_filters = {node.name for node in tree.find_all(nodes.Filter)}
-        called = {
-            node.node.name for node in tree.find_all(nodes.Call) if isinstance(node.node, nodes.Name)
-        }
+        called = {node.node.name for node in tree.find_all(nodes.Call) if isinstance(node.node, nodes.Name)}
         return used_filters, called
 
     def render_string(self, text: str, context: Mapping[str, Any], *, path: str = "") -> Any:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.corpus import corpus_dir, examples_dir
 
 from blacktop.scaffolder import TemplateRenderer
-from tests.corpus import corpus_dir, examples_dir
 
 TEMPLATES_ROOT = corpus_dir("backstage", "templates")
 SKELETONS = Path(__file__).resolve().parent / "skeletons"

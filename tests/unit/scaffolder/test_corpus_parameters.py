@@ -196,8 +196,13 @@ CASES = {
     ),
     "design-microservice-golang": Case(
         design_template(),
-        valid={"serviceName": "payments", "owner": "team-a", "description": "Payments API", "needsDatabase": True,
-               "databaseEngine": "postgresql"},
+        valid={
+            "serviceName": "payments",
+            "owner": "team-a",
+            "description": "Payments API",
+            "needsDatabase": True,
+            "databaseEngine": "postgresql",
+        },
         invalid={"serviceName": "Payments!", "description": "x" * 201, "tier": "gold", "databaseEngine": "mysql"},
         invalid_paths=["databaseEngine", "description", "owner", "serviceName", "tier"],
     ),

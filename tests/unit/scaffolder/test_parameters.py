@@ -193,7 +193,9 @@ def test_nested_defaults_are_filled(renderer: TemplateRenderer) -> None:
             corpus_template("software-templates/scaffolder-templates/rails-demo/template.yaml").read_text()
         )
     )
-    prepared, _ = prepare_values(t, {"name": "a", "owner": "b", "repoUrl": "github.com?owner=o&repo=r"}, renderer=renderer)
+    prepared, _ = prepare_values(
+        t, {"name": "a", "owner": "b", "repoUrl": "github.com?owner=o&repo=r"}, renderer=renderer
+    )
     assert prepared["railsArguments"] == {"template": "./rails-template-file.rb"}
     assert prepared["dryRun"] is False
 
@@ -244,9 +246,12 @@ def test_invalid_schema_is_an_authoring_error() -> None:
 
 
 def test_secrets_are_checked_without_echoing_values() -> None:
-    t = template({"properties": {}}, secrets={"schema": {"required": ["TOKEN"], "properties": {"TOKEN": {"minLength": 10}}}})
+    t = template(
+        {"properties": {}}, secrets={"schema": {"required": ["TOKEN"], "properties": {"TOKEN": {"minLength": 10}}}}
+    )
     with pytest.raises(InvalidParameters) as caught:
         validate_secrets(t, {"TOKEN": "short-s3cret"[:5]})
     assert [p.path for p in caught.value.problems] == ["secrets.TOKEN"]
-    assert "short" not in str(caught.value) and "short" not in caught.value.problems[0].message
+    assert "short" not in str(caught.value)
+    assert "short" not in caught.value.problems[0].message
     validate_secrets(t, {"TOKEN": "long-enough-token"})
