@@ -17,6 +17,8 @@ COMPOSITION_SURFACE = [
     "ComposedResource",
     "Composition",
     "CompositionError",
+    "EnvironmentConfigNotFoundError",
+    "EnvironmentResolution",
     "FieldNotFoundError",
     "FieldPathError",
     "FieldSource",
@@ -39,6 +41,7 @@ COMPOSITION_SURFACE = [
     "load_composition",
     "plan_revision",
     "render_composite",
+    "resolve_environment",
     "select_composition",
     "select_revision",
 ]

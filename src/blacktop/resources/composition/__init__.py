@@ -8,12 +8,15 @@ providers and the CLI build on this surface:
   unsupported features are named);
 * :func:`render_composite` renders an XR into composed resources, connection details,
   readiness and per-field provenance (:class:`RenderResult`);
+* :func:`resolve_environment` chooses and merges EnvironmentConfigs for a legacy Composition;
 * :func:`select_composition` and :func:`select_revision` pick the Composition and the
   CompositionRevision for an XR; :func:`render_revision` makes a revision of a Composition.
 """
 
+from .environment_configs import EnvironmentResolution, resolve_environment
 from .errors import (
     CompositionError,
+    EnvironmentConfigNotFoundError,
     FieldNotFoundError,
     FieldPathError,
     InvalidCompositionError,
@@ -57,6 +60,8 @@ __all__ = [
     "ComposedResource",
     "Composition",
     "CompositionError",
+    "EnvironmentConfigNotFoundError",
+    "EnvironmentResolution",
     "FieldNotFoundError",
     "FieldPathError",
     "FieldSource",
@@ -79,6 +84,7 @@ __all__ = [
     "load_composition",
     "plan_revision",
     "render_composite",
+    "resolve_environment",
     "select_composition",
     "select_revision",
 ]

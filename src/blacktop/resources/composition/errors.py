@@ -20,7 +20,8 @@ Hierarchy::
      ├── UnsupportedFeatureError (InputError)  a feature blacktop does not implement
      ├── InvalidCompositionError (InputError)  a malformed Composition, with every problem
      ├── NoCompatibleCompositionError (NotFoundError)
-     └── RevisionNotFoundError (NotFoundError)
+     ├── RevisionNotFoundError (NotFoundError)
+     └── EnvironmentConfigNotFoundError (NotFoundError)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from blacktop.kernel.errors import BlacktopError, InputError, NotFoundError, Pro
 
 __all__ = [
     "CompositionError",
+    "EnvironmentConfigNotFoundError",
     "FieldNotFoundError",
     "FieldPathError",
     "InvalidCompositionError",
@@ -98,3 +100,7 @@ class InvalidCompositionError(CompositionError, InputError):
 
 class StepFailedError(CompositionError, InputError):
     """A pipeline step (a composition function) returned a fatal result."""
+
+
+class EnvironmentConfigNotFoundError(CompositionError, NotFoundError):
+    """A required EnvironmentConfig does not exist, or a required selector matched none."""
