@@ -7,7 +7,7 @@ holds the template actions (``builtin_actions`` gives the file and debug ones) t
 ``Workspace`` and read skeletons through a ``SkeletonReader``.
 """
 
-from . import actions, adapters, errors, fetching, filters, model, parameters, paths, ports, templating
+from . import actions, adapters, errors, executing, fetching, filters, model, parameters, paths, ports, templating
 from .actions import (
     ENTRY_POINT_GROUP,
     ActionContext,
@@ -36,6 +36,7 @@ from .errors import (
     WorkspaceFileNotFound,
     WorkspaceLimitExceeded,
 )
+from .executing import PreparedStep, RunOptions, RunResult, StepResult, prepare_step, run_prepared_step, run_template
 from .fetching import builtin_actions
 from .model import ParameterPage, Step, Template, TemplateOutput, parse_template, parse_template_yaml
 from .parameters import parameter_schema, prepare_values, problems_in, validate_secrets, validate_values
@@ -61,12 +62,16 @@ __all__ = [
     "LocalSkeletonReader",
     "ParameterPage",
     "PathNotAllowed",
+    "PreparedStep",
     "RenderLimitExceeded",
     "RenderLimits",
+    "RunOptions",
+    "RunResult",
     "SandboxViolation",
     "ScaffolderError",
     "SkeletonReader",
     "Step",
+    "StepResult",
     "Template",
     "TemplateAction",
     "TemplateInfo",
@@ -84,6 +89,7 @@ __all__ = [
     "build_context",
     "builtin_actions",
     "errors",
+    "executing",
     "fake_output",
     "fetching",
     "filters",
@@ -98,8 +104,11 @@ __all__ = [
     "parse_template_yaml",
     "paths",
     "ports",
+    "prepare_step",
     "prepare_values",
     "problems_in",
+    "run_prepared_step",
+    "run_template",
     "templating",
     "validate_input",
     "validate_secrets",

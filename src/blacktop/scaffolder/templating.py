@@ -554,7 +554,10 @@ class TemplateRenderer:
     def render_output(
         self, output: model.TemplateOutput, context: Mapping[str, Any], *, task_failed: bool = False
     ) -> dict[str, Any]:
-        """The template's output after the run: links and text whose ``if`` holds, and the other keys."""
+        """The template's output after the run: links and text whose ``if`` holds, and the other keys.
+
+        After a failed run only items whose ``if`` calls ``always()`` or ``failure()`` are kept.
+        """
         result: dict[str, Any] = {}
         groups: tuple[tuple[str, Sequence[model.OutputLink | model.OutputText]], ...] = (
             ("links", output.links),
@@ -564,7 +567,7 @@ class TemplateRenderer:
             rendered = []
             for index, item in enumerate(items):
                 where = f"spec.output.{key}[{index}]"
-                if not self.evaluate_if(item.condition, context, path=f"{where}.if", task_failed=False):
+                if not self.evaluate_if(item.condition, context, path=f"{where}.if", task_failed=task_failed):
                     continue
                 body = {k: v for k, v in item.raw.items() if k != "if"}
                 rendered.append(self.render_value(body, context, path=where))
