@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import jsonschema
+import jsonschema_rs
 
 from blacktop.kernel.errors import Problem
 
@@ -447,6 +448,15 @@ def format_path(parts: Sequence[str | int]) -> str:
 
 
 _VALIDATOR_CACHE: dict[int, jsonschema.Draft7Validator] = {}
+_FAST_CACHE: dict[int, Any] = {}
+
+
+def _fast_validator(schema: KindSchema) -> Any:
+    """A compiled (Rust) validator: it answers "valid?" ~50x faster; details come from ``jsonschema``."""
+    key = id(schema)
+    if key not in _FAST_CACHE:
+        _FAST_CACHE[key] = jsonschema_rs.Draft7Validator(schema.schema)
+    return _FAST_CACHE[key]
 
 
 def _validator(schema: KindSchema) -> jsonschema.Draft7Validator:
@@ -467,6 +477,8 @@ def schema_problems(document: Mapping[str, Any]) -> list[Problem]:
                 message=f"no kind schema recognises kind {kind!r}; known kinds are {', '.join(KNOWN_KINDS)}",
             )
         ]
+    if _fast_validator(schema).is_valid(dict(document)):
+        return []
     problems: list[Problem] = []
     for error in sorted(_validator(schema).iter_errors(dict(document)), key=lambda e: list(map(str, e.path))):
         parts: list[str | int] = list(error.absolute_path)
