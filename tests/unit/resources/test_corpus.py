@@ -266,3 +266,114 @@ def test_the_designs_aws_composition_renders_the_orders_db_claim() -> None:
     assert source is not None
     assert source.describe() == "patch 0 (FromCompositeFieldPath spec.size)"
     assert rds.source_of("spec.forProvider.storageEncrypted").origin == "base"  # type: ignore[union-attr]
+
+
+# -- every corpus claim and XR renders with the compositions written for it ----------------------
+
+
+def corpus_instances() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(instance file, composition file, XR, composition) for claims/XRs and compatible compositions.
+
+    Claims become XRs the way the claim controller hands them over (the XRD's composite kind, the
+    claim's spec and the claim labels); pairs are kept within one corpus folder.
+    """
+    xr_kinds: dict[tuple[str, str], str] = {}
+    compositions: list[tuple[str, dict[str, Any]]] = []
+    instances: list[tuple[str, dict[str, Any]]] = []
+    for path in sorted(CROSSPLANE.rglob("*.yaml")):
+        rel = path.relative_to(CROSSPLANE).as_posix()
+        if rel.startswith(("docs-snippets/", "docs-crds/")):
+            continue
+        for doc in load_all(path):
+            if not isinstance(doc, dict):
+                continue
+            if doc.get("kind") == "CompositeResourceDefinition":
+                spec = doc["spec"]
+                for version in spec.get("versions") or []:
+                    api = f"{spec['group']}/{version['name']}"
+                    xr_kinds[(api, spec["names"]["kind"])] = spec["names"]["kind"]
+                    if spec.get("claimNames"):
+                        xr_kinds[(api, spec["claimNames"]["kind"])] = spec["names"]["kind"]
+            elif doc.get("kind") == "Composition":
+                compositions.append((rel, doc))
+            else:
+                instances.append((rel, doc))
+    pairs = []
+    for rel, doc in instances:
+        kind = xr_kinds.get((doc.get("apiVersion", ""), doc.get("kind", "")))
+        if kind is None:
+            continue
+        name = doc["metadata"]["name"]
+        xr = {
+            "apiVersion": doc["apiVersion"],
+            "kind": kind,
+            "metadata": {
+                "name": f"{name}-x7k2p",
+                "labels": {**(doc["metadata"].get("labels") or {}), "crossplane.io/claim-name": name},
+            },
+            "spec": doc.get("spec") or {},
+        }
+        for comp_rel, composition in compositions:
+            type_ref = composition["spec"]["compositeTypeRef"]
+            same_folder = comp_rel.split("/")[0] == rel.split("/")[0]
+            compatible = (type_ref["apiVersion"], type_ref["kind"]) == (xr["apiVersion"], kind)
+            if same_folder and compatible and comp_rel not in UNSUPPORTED:
+                pairs.append((rel, comp_rel, xr, composition))
+    return pairs
+
+
+INSTANCES = corpus_instances()
+
+
+def test_the_corpus_has_claims_for_its_compositions() -> None:
+    assert len(INSTANCES) >= 150
+    assert {c for _, c, _, _ in INSTANCES} >= {
+        "configuration-aws-database/v0.3.0-legacy/composition.yaml",
+        "configuration-aws-database/v0.14.0-pipeline/composition.yaml",
+        "platform-ref-aws/v0.6.0-legacy/cluster/network/composition.yaml",
+        "platform-ref-aws/v1.3.0-pipeline/pat/composition.yaml",
+    }
+
+
+@pytest.mark.parametrize(
+    ("rel", "comp_rel", "xr", "composition"), INSTANCES, ids=[f"{r}->{c}" for r, c, _, _ in INSTANCES]
+)
+def test_every_corpus_claim_renders_with_its_compositions(
+    rel: str, comp_rel: str, xr: dict[str, Any], composition: dict[str, Any]
+) -> None:
+    result = render_composite(xr, composition)
+    names = [r.name for r in result.resources]
+    assert len(names) == len(set(names))
+    assert sorted(result.dropped + tuple(names)) == sorted(
+        {
+            t.name
+            for s in load_composition(composition).steps
+            if s.patch_and_transform
+            for t in s.patch_and_transform.resources
+        }
+    )
+    for composed in result.resources:
+        assert (
+            composed.resource["metadata"]["labels"]["crossplane.io/claim-name"]
+            == xr["metadata"]["labels"]["crossplane.io/claim-name"]
+        )
+
+
+def test_e2e_patch_and_transform_round_trip() -> None:
+    folder = CROSSPLANE / "crossplane-v1.20-e2e" / "composition" / "patch-and-transform"
+    claim = load_one(folder / "claim.yaml")
+    composition = load_one(folder / "setup" / "composition.yaml")
+    xr = {
+        "apiVersion": claim["apiVersion"],
+        "kind": "XNopResource",
+        "metadata": {"name": "pandt-x7k2p"},
+        "spec": claim["spec"],
+    }
+    first = render_composite(xr, composition)
+    nop = first.resource("nop-resource-1").resource
+    assert nop["metadata"]["annotations"]["cool-field"] == "I'M COOL!"
+    assert "status" not in first.composite or "coolerField" not in first.composite["status"]
+    observed = {**nop, "metadata": {**nop["metadata"], "name": "pandt-x7k2p-q2w4r"}}
+    second = render_composite(xr, composition, observed=[observed])
+    assert second.composite["status"]["coolerField"] == "I'M COOL!"
+    assert second.resource("nop-resource-1").resource["metadata"]["name"] == "pandt-x7k2p-q2w4r"
