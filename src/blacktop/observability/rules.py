@@ -8,11 +8,11 @@ so that dashboards and tooling written for Sloth work on blacktop's rules unchan
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from . import formatting, slo
+from . import formatting, plugins, slo
 
 DEFAULT_VERSION: Final = "blacktop"
 MODE_BLACKTOP: Final = "blacktop"
@@ -88,15 +88,92 @@ def compute_slo_rule_groups(
     info: GeneratorInfo | None = None,
     extra_labels: Mapping[str, str] | None = None,
 ) -> tuple[RuleGroup, ...]:
-    """Generate the SLI, metadata and alert groups of one SLO; empty groups are left out."""
+    """Generate the SLI, metadata and alert groups of one SLO; empty groups are left out.
+
+    The SLO's plugins then rewrite the generated rules, in chain order.
+    """
     info = info or GeneratorInfo()
     labels = {**objective.labels, **(extra_labels or {})}
+    generated = _Generated(
+        sli=_sli_rules(objective, windows, labels),
+        meta=_meta_rules(objective, windows, labels, info),
+        alerts=_alert_rules(objective, windows),
+    )
+    for ref in objective.plugins:
+        generated = _SLO_PLUGINS[ref.id](objective, ref, windows, labels, generated)
     candidates = (
-        RuleGroup(f"sloth-slo-sli-recordings-{objective.id}", _sli_rules(objective, windows, labels)),
-        RuleGroup(f"sloth-slo-meta-recordings-{objective.id}", _meta_rules(objective, windows, labels, info)),
-        RuleGroup(f"sloth-slo-alerts-{objective.id}", _alert_rules(objective, windows)),
+        RuleGroup(f"sloth-slo-sli-recordings-{objective.id}", generated.sli),
+        RuleGroup(f"sloth-slo-meta-recordings-{objective.id}", generated.meta),
+        RuleGroup(f"sloth-slo-alerts-{objective.id}", generated.alerts),
     )
     return tuple(g for g in candidates if g.rules)
+
+
+@dataclass(frozen=True, slots=True)
+class _Generated:
+    """The three rule lists of one SLO, as SLO plugins see and rewrite them."""
+
+    sli: tuple[Rule, ...]
+    meta: tuple[Rule, ...]
+    alerts: tuple[Rule, ...]
+
+
+_SLOPlugin = Callable[[slo.SLO, slo.PluginRef, slo.AlertWindows, Mapping[str, str], _Generated], _Generated]
+
+
+def _debug_plugin(
+    objective: slo.SLO, ref: slo.PluginRef, windows: slo.AlertWindows, labels: Mapping[str, str], rules: _Generated
+) -> _Generated:
+    """``sloth.dev/core/debug/v1`` only logs in Sloth; the rules are unchanged."""
+    return rules
+
+
+def _denominator_corrected_plugin(
+    objective: slo.SLO, ref: slo.PluginRef, windows: slo.AlertWindows, labels: Mapping[str, str], rules: _Generated
+) -> _Generated:
+    """``sloth.dev/contrib/denominator_corrected_rules/v1``: weigh errors by traffic volume.
+
+    Each window's error count is scaled by ``slo:numerator_correction:ratio<w>`` (that window's
+    traffic over the whole period's), so errors during quiet hours burn less budget. Replaces the
+    SLI recordings and adds the correction recordings to the metadata group.
+    """
+    sli = objective.sli
+    assert isinstance(sli, slo.EventsSLI)  # the parser refuses this plugin on other SLIs
+    flt = _filter(objective)
+    period = windows.period_ms
+    period_text = formatting.format_duration_ms(period)
+    corrected: list[Rule] = []
+    for window_ms in (*windows.sli_windows(), period):
+        window = formatting.format_duration_ms(window_ms)
+        error, total = _fill(sli.error_query, window), _fill(sli.total_query, window)
+        if window_ms != period:
+            expr = f"(\nslo:numerator_correction:ratio{window}{flt}\n* on()\n{error}\n)\n/\n({total})\n"
+        elif ref.config.get("disableOptimized"):
+            expr = f"({error})\n/\n({total})\n"
+        else:
+            expr = _optimized_period_expr(objective, windows)
+        corrected.append(
+            RecordingRule(
+                record=sli_record_name(window_ms),
+                expr=expr,
+                labels=_sorted({**_id_labels(objective), "sloth_window": window, **labels}),
+            )
+        )
+    corrections = tuple(
+        RecordingRule(
+            record=f"slo:numerator_correction:ratio{window}",
+            expr=f"({_fill(sli.total_query, window)})/({_fill(sli.total_query, period_text)})",
+            labels=_sorted({**_id_labels(objective), **labels}),
+        )
+        for window in map(formatting.format_duration_ms, windows.sli_windows())
+    )
+    return _Generated(sli=tuple(corrected), meta=rules.meta + corrections, alerts=rules.alerts)
+
+
+_SLO_PLUGINS: Final[Mapping[str, _SLOPlugin]] = {
+    plugins.SLO_PLUGIN_DEBUG: _debug_plugin,
+    plugins.SLO_PLUGIN_DENOMINATOR_CORRECTED: _denominator_corrected_plugin,
+}
 
 
 def _id_labels(objective: slo.SLO) -> dict[str, str]:
@@ -118,13 +195,22 @@ def sli_record_name(window_ms: int) -> str:
     return f"slo:sli_error:ratio_rate{formatting.format_duration_ms(window_ms)}"
 
 
-def _render_sli(sli: slo.SLI, window: str) -> str:
-    def fill(query: str) -> str:
-        return slo._WINDOW_PLACEHOLDER.sub(window, query)
+def _fill(query: str, window: str) -> str:
+    """Substitute the window into a query's ``{{.window}}`` placeholders."""
+    return slo.WINDOW_PLACEHOLDER.sub(window, query)
 
+
+def _render_sli(sli: slo.SLI, window: str) -> str:
     if isinstance(sli, slo.EventsSLI):
-        return f"({fill(sli.error_query)})\n/\n({fill(sli.total_query)})\n"
-    return f"({fill(sli.error_ratio_query)})"
+        return f"({_fill(sli.error_query, window)})\n/\n({_fill(sli.total_query, window)})\n"
+    return f"({_fill(sli.error_ratio_query, window)})"
+
+
+def _optimized_period_expr(objective: slo.SLO, windows: slo.AlertWindows) -> str:
+    """The period SLI from the page-quick SLI samples, far cheaper than a 30d range over raw data."""
+    period = formatting.format_duration_ms(windows.period_ms)
+    base = sli_record_name(windows.page_quick.short_ms) + _filter(objective)
+    return f"sum_over_time({base}[{period}])\n/ ignoring (sloth_window)\ncount_over_time({base}[{period}])\n"
 
 
 def _sli_rules(objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[str, str]) -> tuple[Rule, ...]:
@@ -139,11 +225,10 @@ def _sli_rules(objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[st
             )
         )
     period = formatting.format_duration_ms(windows.period_ms)
-    base = sli_record_name(windows.page_quick.short_ms) + _filter(objective)
     rules.append(
         RecordingRule(
             record=sli_record_name(windows.period_ms),
-            expr=(f"sum_over_time({base}[{period}])\n/ ignoring (sloth_window)\ncount_over_time({base}[{period}])\n"),
+            expr=_optimized_period_expr(objective, windows),
             labels=_sorted({**labels, **_id_labels(objective), "sloth_window": period}),
         )
     )

@@ -18,16 +18,14 @@ import yaml
 
 from blacktop.kernel.errors import InputError, Problem
 
-from . import formatting
+from . import formatting, plugins
 
 SPEC_PROMETHEUS_V1: Final = "prometheus/v1"
 SPEC_KUBERNETES_V1: Final = "sloth.slok.dev/v1"
 SPEC_OPENSLO_V1ALPHA: Final = "openslo/v1alpha"
 
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
-_WINDOW_PLACEHOLDER: Final = re.compile(r"\{\{\s*\.window\s*\}\}")
-# SLO plugins that leave the generated rules unchanged and so are accepted without running them.
-_NO_OP_SLO_PLUGINS: Final = frozenset({"sloth.dev/core/debug/v1"})
+WINDOW_PLACEHOLDER: Final = re.compile(r"\{\{\s*\.window\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +55,15 @@ class AlertMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class PluginRef:
+    """An SLO plugin to run on an SLO's rules, with its config (Sloth's ``chain`` entries)."""
+
+    id: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class SLO:
     """One service level objective, ready for rule generation.
 
@@ -73,6 +80,8 @@ class SLO:
     alert_name: str | None = None
     page_alert: AlertMeta | None = None
     ticket_alert: AlertMeta | None = None
+    plugins: tuple[PluginRef, ...] = ()
+    """SLO plugins in run order (spec-level then SLO-level, stably sorted by priority)."""
 
     @property
     def id(self) -> str:
@@ -95,7 +104,12 @@ class ServiceLevel:
     namespace: str | None = None
 
 
-def load_service_levels(text: str, *, source: str | None = None) -> tuple[ServiceLevel, ...]:
+def load_service_levels(
+    text: str,
+    *,
+    source: str | None = None,
+    sli_plugins: Mapping[str, plugins.SLIPlugin] = plugins.SLI_PLUGINS,
+) -> tuple[ServiceLevel, ...]:
     """Parse every YAML document in ``text`` (Sloth, Kubernetes or OpenSLO form) into service levels."""
     try:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
@@ -108,7 +122,7 @@ def load_service_levels(text: str, *, source: str | None = None) -> tuple[Servic
     problems: list[Problem] = []
     for index, document in enumerate(documents):
         try:
-            levels.append(parse_service_level(document))
+            levels.append(parse_service_level(document, sli_plugins=sli_plugins))
         except InputError as exc:
             doc = f"{source or '<input>'}#{index}"
             problems.extend(Problem(path=p.path, message=p.message, document=doc) for p in exc.problems)
@@ -117,16 +131,23 @@ def load_service_levels(text: str, *, source: str | None = None) -> tuple[Servic
     return tuple(levels)
 
 
-def parse_service_level(document: Any) -> ServiceLevel:
-    """Parse one Sloth, Kubernetes ``PrometheusServiceLevel`` or OpenSLO document."""
+def parse_service_level(
+    document: Any, *, sli_plugins: Mapping[str, plugins.SLIPlugin] = plugins.SLI_PLUGINS
+) -> ServiceLevel:
+    """Parse one Sloth, Kubernetes ``PrometheusServiceLevel`` or OpenSLO document.
+
+    ``sli_plugins`` are the SLI plugins specs may use, by id (default: blacktop's built-ins).
+    """
     if not isinstance(document, Mapping):
         raise InputError("SLO spec must be a mapping", problems=[Problem(path="", message="not a mapping")])
     if document.get("version") == SPEC_PROMETHEUS_V1:
-        return _parse_prometheus_v1(document, prefix="", camel=False, spec=SPEC_PROMETHEUS_V1)
+        return _parse_prometheus_v1(document, prefix="", camel=False, spec=SPEC_PROMETHEUS_V1, sli_plugins=sli_plugins)
     api_version = document.get("apiVersion")
     if api_version == SPEC_KUBERNETES_V1 and document.get("kind") == "PrometheusServiceLevel":
         metadata = document.get("metadata") or {}
-        level = _parse_prometheus_v1(document.get("spec") or {}, prefix="spec.", camel=True, spec=api_version)
+        level = _parse_prometheus_v1(
+            document.get("spec") or {}, prefix="spec.", camel=True, spec=api_version, sli_plugins=sli_plugins
+        )
         return ServiceLevel(
             service=level.service,
             slos=level.slos,
@@ -165,14 +186,27 @@ def _str_map(value: Any, path: str, problems: list[Problem]) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def _parse_prometheus_v1(doc: Mapping[str, Any], *, prefix: str, camel: bool, spec: str) -> ServiceLevel:
+@dataclass(frozen=True, slots=True)
+class _Context:
+    spec_plugins: tuple[PluginRef, ...]
+    sli_plugins: Mapping[str, plugins.SLIPlugin]
+
+
+def _parse_prometheus_v1(
+    doc: Mapping[str, Any],
+    *,
+    prefix: str,
+    camel: bool,
+    spec: str,
+    sli_plugins: Mapping[str, plugins.SLIPlugin],
+) -> ServiceLevel:
     problems: list[Problem] = []
     service = doc.get("service")
     if not isinstance(service, str) or not service:
         problems.append(Problem(path=prefix + "service", message="is required"))
         service = ""
     labels = _str_map(doc.get("labels"), prefix + "labels", problems)
-    _check_plugins(doc.get(_key(camel, "slo_plugins")), prefix + _key(camel, "slo_plugins"), problems)
+    _, spec_plugins = _parse_plugins(doc.get(_key(camel, "slo_plugins")), prefix + _key(camel, "slo_plugins"), problems)
     raw_slos = doc.get("slos")
     if not isinstance(raw_slos, Sequence) or not raw_slos:
         problems.append(Problem(path=prefix + "slos", message="must list at least one SLO"))
@@ -181,7 +215,15 @@ def _parse_prometheus_v1(doc: Mapping[str, Any], *, prefix: str, camel: bool, sp
     names: set[str] = set()
     for i, raw in enumerate(raw_slos):
         path = f"{prefix}slos[{i}]"
-        slo = _parse_slo(raw, path=path, service=service, labels=labels, camel=camel, problems=problems)
+        slo = _parse_slo(
+            raw,
+            path=path,
+            service=service,
+            labels=labels,
+            camel=camel,
+            problems=problems,
+            context=_Context(spec_plugins=tuple(spec_plugins), sli_plugins=sli_plugins),
+        )
         if slo is not None:
             if slo.name in names:
                 problems.append(Problem(path=path + ".name", message=f"SLO name {slo.name!r} is repeated"))
@@ -192,19 +234,27 @@ def _parse_prometheus_v1(doc: Mapping[str, Any], *, prefix: str, camel: bool, sp
     return ServiceLevel(service=service, slos=tuple(slos), spec=spec)
 
 
-def _check_plugins(value: Any, path: str, problems: list[Problem]) -> None:
+def _parse_plugins(value: Any, path: str, problems: list[Problem]) -> tuple[bool, list[PluginRef]]:
+    """The ``chain`` of a plugins block, and whether it overrides the spec-level chain."""
     if not value:
-        return
-    for i, item in enumerate((value or {}).get("chain") or []):
-        plugin_id = (item or {}).get("id")
-        if plugin_id not in _NO_OP_SLO_PLUGINS:
+        return False, []
+    refs = []
+    for i, item in enumerate(value.get("chain") or []):
+        item = item or {}
+        plugin_id = item.get("id")
+        if plugin_id not in plugins.SUPPORTED_SLO_PLUGINS:
             problems.append(
                 Problem(
                     path=f"{path}.chain[{i}].id",
                     message=f"SLO plugin {plugin_id!r} is not supported by blacktop; "
-                    f"supported: {', '.join(sorted(_NO_OP_SLO_PLUGINS))}",
+                    f"supported: {', '.join(sorted(plugins.SUPPORTED_SLO_PLUGINS))}",
                 )
             )
+            continue
+        refs.append(
+            PluginRef(id=plugin_id, config=dict(item.get("config") or {}), priority=int(item.get("priority", 0)))
+        )
+    return bool(value.get("overridePrevious")), refs
 
 
 def _parse_slo(
@@ -215,6 +265,7 @@ def _parse_slo(
     labels: Mapping[str, str],
     camel: bool,
     problems: list[Problem],
+    context: _Context,
 ) -> SLO | None:
     if not isinstance(raw, Mapping):
         problems.append(Problem(path=path, message="must be a mapping"))
@@ -228,9 +279,14 @@ def _parse_slo(
     if isinstance(objective, bool) or not isinstance(objective, int | float) or not 0 < objective <= 100:
         problems.append(Problem(path=path + ".objective", message="must be a percentage in (0, 100]"))
         objective = 100.0
-    _check_plugins(raw.get("plugins"), path + ".plugins", problems)
-    sli = _parse_sli(raw.get("sli"), path=path + ".sli", camel=camel, problems=problems)
+    override, own_plugins = _parse_plugins(raw.get("plugins"), path + ".plugins", problems)
+    chain = sorted([*(() if override else context.spec_plugins), *own_plugins], key=lambda p: p.priority)
     merged = {**labels, **_str_map(raw.get("labels"), path + ".labels", problems)}
+    sli = _parse_sli(raw.get("sli"), path=path + ".sli", camel=camel, problems=problems, labels=merged, context=context)
+    if sli is not None and not isinstance(sli, EventsSLI):
+        for ref in chain:
+            if ref.id == plugins.SLO_PLUGIN_DENOMINATOR_CORRECTED:
+                problems.append(Problem(path=path + ".sli", message=f"SLO plugin {ref.id} needs an events SLI"))
     alert_name, page, ticket = _parse_alerting(raw.get("alerting"), path + ".alerting", camel, problems)
     if len(problems) > before or sli is None:
         return None
@@ -244,19 +300,40 @@ def _parse_slo(
         alert_name=alert_name,
         page_alert=page,
         ticket_alert=ticket,
+        plugins=tuple(chain),
     )
 
 
-def _parse_sli(raw: Any, *, path: str, camel: bool, problems: list[Problem]) -> SLI | None:
+def _parse_sli(
+    raw: Any,
+    *,
+    path: str,
+    camel: bool,
+    problems: list[Problem],
+    labels: Mapping[str, str],
+    context: _Context,
+) -> SLI | None:
     if not isinstance(raw, Mapping) or len([k for k in ("events", "raw", "plugin") if raw.get(k) is not None]) != 1:
         problems.append(Problem(path=path, message="must set exactly one of events, raw or plugin"))
         return None
     if raw.get("plugin") is not None:
         plugin_id = (raw["plugin"] or {}).get("id")
-        problems.append(
-            Problem(path=path + ".plugin.id", message=f"SLI plugin {plugin_id!r} is not supported by blacktop")
-        )
-        return None
+        plugin = context.sli_plugins.get(str(plugin_id))
+        if plugin is None:
+            problems.append(
+                Problem(
+                    path=path + ".plugin.id",
+                    message=f"SLI plugin {plugin_id!r} is not supported by blacktop; "
+                    f"supported: {', '.join(sorted(context.sli_plugins)) or 'none'}",
+                )
+            )
+            return None
+        options = _str_map((raw["plugin"] or {}).get("options"), path + ".plugin.options", problems)
+        try:
+            return RawSLI(error_ratio_query=plugin(labels, options))
+        except ValueError as exc:
+            problems.append(Problem(path=path + ".plugin", message=f"SLI plugin {plugin_id!r}: {exc}"))
+            return None
     if raw.get("raw") is not None:
         key = _key(camel, "error_ratio_query")
         query = (raw["raw"] or {}).get(key)
@@ -279,7 +356,7 @@ def _parse_sli(raw: Any, *, path: str, camel: bool, problems: list[Problem]) -> 
 
 
 def _has_window(query: Any) -> bool:
-    return isinstance(query, str) and _WINDOW_PLACEHOLDER.search(query) is not None
+    return isinstance(query, str) and WINDOW_PLACEHOLDER.search(query) is not None
 
 
 def _parse_alerting(

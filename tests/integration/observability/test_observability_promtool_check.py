@@ -17,19 +17,11 @@ from observability_support import CONFIGS, SLOTH_EXAMPLES, find_promtool, run_pr
 
 from blacktop.observability import model, prometheus, rendering, rules, slo
 
-# Sloth examples blacktop renders (the others use plugins blacktop rejects; see the unit tests).
+# Sloth examples blacktop renders (the other two use plugins blacktop rejects; see the unit tests).
 SLOTH_SPECS = sorted(
     p
     for p in SLOTH_EXAMPLES.iterdir()
-    if p.is_file()
-    and p.name
-    not in {
-        "contrib-denominator-corrected.yaml",
-        "contrib-slo-plugins.yml",
-        "plugin-getting-started.yml",
-        "plugin-k8s-getting-started.yml",
-        "victoria-metrics.yml",
-    }
+    if p.is_file() and p.name not in {"contrib-slo-plugins.yml", "victoria-metrics.yml"}
 )
 
 
