@@ -61,9 +61,7 @@ async def test_forbidden_names_verb_kind_and_namespace(api: httpx.AsyncClient) -
     vera = {"Authorization": f"Bearer {await token_for(api, 'vera')}"}
     listed = await api.get(BINDINGS.format(ns="orders-team"), headers=vera)
     assert listed.status_code == 200
-    denied = await api.post(
-        BINDINGS.format(ns="orders-team"), json=binding("sneaky", "admin", "viewers"), headers=vera
-    )
+    denied = await api.post(BINDINGS.format(ns="orders-team"), json=binding("sneaky", "admin", "viewers"), headers=vera)
     assert denied.status_code == 403
     message = denied.json()["message"]
     assert "user:vera" in message and "create" in message and "rolebindings" in message and "orders-team" in message
