@@ -1,366 +1,54 @@
-"""``${{ }}`` templating compatible with Backstage's nunjucks usage, inside Jinja2's immutable sandbox.
+"""Rendering template values the way Backstage's scaffolder does: ``${{ }}`` strings, conditions, loops.
 
-Templates come from catalog authors and values from any portal user, so every render runs in
-``ImmutableSandboxedEnvironment``: attribute walks such as ``''.__class__`` or
-``cycler.__init__.__globals__`` raise ``SandboxViolation`` instead of silently rendering empty, and
-every render has a time budget, a step budget (loops, calls, operators) and an output-size limit,
-enforced by rewriting ``for`` loops and ``~`` concatenations to go through guards before compiling.
-
-Nunjucks and Jinja differ in ways templates notice; this module closes the gaps that matter:
-``true``/``false``/``null`` render as JavaScript does (not ``True``/``None``); ``===``/``!==`` work;
-``null`` is a name; arrays render ``a,b`` and objects ``[object Object]``; ``x.length`` and a few
-string/array methods (``includes``, ``startsWith``, ``toUpperCase``...) exist; dict keys win over dict
-methods (``values.items`` is the item); ``+`` joins a string with a non-string;
-``{% for k, v in obj %}`` iterates an object's entries. Whole-value typing follows Backstage's
-"JSON coercion": a string that is exactly one ``${{ expr }}`` keeps the expression's type (evaluated
-with a compiled expression, never ``NativeEnvironment``, so the string ``"123"`` stays a string), and
-a string that renders empty disappears from the input (``OMITTED``).
+``TemplateRenderer`` is the one entry point: step inputs (``render_value``), ``if`` (``evaluate_if``
+with ``always()``/``failure()``), ``each`` (``expand_each``), page ``when`` (``evaluate_when``),
+template output (``render_output``) and skeleton files (``render_file``). Everything renders inside
+the sandbox built by ``sandboxing``. Whole-value typing follows Backstage's "JSON coercion": a string
+that is exactly one ``${{ expr }}`` keeps the expression's type (evaluated as a compiled expression,
+never with ``NativeEnvironment``, so the string ``"123"`` stays a string); a string that is one
+``{% if %}`` block is JSON-decoded when it can be; a string that renders empty disappears from its
+mapping (``OMITTED``). Unlike Backstage, a render error is raised (with the value's path) rather
+than leaving the raw string in place, so template mistakes surface at the step that has them.
 """
 
 from __future__ import annotations
 
-import contextvars
 import json
-import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
-from jinja2.ext import Extension
-from jinja2.lexer import Token, TokenStream
-from jinja2.runtime import ChainableUndefined, Context, Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.visitor import NodeTransformer
 
 from . import filters as bt_filters
 from . import model
 from .errors import RenderLimitExceeded, SandboxViolation, TemplateRenderError
-
-
-class _Omitted:
-    """The type of ``OMITTED``."""
-
-    _instance: _Omitted | None = None
-
-    def __new__(cls) -> _Omitted:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "OMITTED"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-OMITTED: Final = _Omitted()
-"""What a value renders to when it is undefined or empty: the key is dropped from its mapping."""
-
-
-@dataclass(frozen=True, slots=True)
-class RenderLimits:
-    """Budgets for one render (one string): wall time, guarded steps, and characters produced."""
-
-    max_seconds: float = 2.0
-    max_steps: int = 1_000_000
-    max_output_chars: int = 2_000_000
-    max_range: int = 10_000
-
-
-@dataclass(slots=True)
-class _Budget:
-    limits: RenderLimits
-    deadline: float
-    clock: Callable[[], float]
-    steps: int = 0
-
-    def tick(self, n: int = 1) -> None:
-        self.steps += n
-        if self.steps > self.limits.max_steps:
-            raise RenderLimitExceeded(
-                f"template rendering took more than {self.limits.max_steps} steps; simplify loops in the template"
-            )
-        if self.clock() > self.deadline:
-            raise RenderLimitExceeded(
-                f"template rendering ran longer than {self.limits.max_seconds:g} s; simplify the template"
-            )
-
-    def check_size(self, value: Any) -> Any:
-        if isinstance(value, str | list | tuple | dict) and len(value) > self.limits.max_output_chars:
-            raise RenderLimitExceeded(
-                f"template rendering produced a value of {len(value)} items/characters, over the limit of "
-                f"{self.limits.max_output_chars}"
-            )
-        return value
-
-
-_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("blacktop_render_budget", default=None)
-
-
-def _tick(n: int = 1) -> None:
-    budget = _BUDGET.get()
-    if budget is not None:
-        budget.tick(n)
-
-
-def _check_size(value: Any) -> Any:
-    budget = _BUDGET.get()
-    return budget.check_size(value) if budget is not None else value
-
-
-# --- nunjucks rendering of values -------------------------------------------------------------
-
-
-def js_string(value: Any) -> str:
-    """How nunjucks prints a value: ``true``/``false``, ``""`` for null/undefined, ``a,b`` for arrays."""
-    if value is None or isinstance(value, Undefined | _Omitted):
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, float):
-        if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
-            return str(int(value))
-        return "NaN" if math.isnan(value) else str(value)
-    if isinstance(value, Mapping):
-        return "[object Object]"
-    if isinstance(value, list | tuple):
-        return ",".join(js_string(v) for v in value)
-    return str(value)
-
-
-def is_truthy(value: Any) -> bool:
-    """Backstage's truthiness for ``if``: false, undefined, null, ``""``, ``0`` and ``[]`` are falsy."""
-    if value is None or value is False or isinstance(value, Undefined | _Omitted):
-        return False
-    if isinstance(value, str | list | tuple):
-        return len(value) > 0
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value != 0 and not (isinstance(value, float) and math.isnan(value))
-    return True
-
-
-def to_plain(value: Any) -> Any:
-    """Turn a rendered value into plain JSON-like Python (lists, dicts, str, numbers, bool, None)."""
-    if isinstance(value, Undefined | _Omitted):
-        return OMITTED
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, str):
-        return _check_size(str(value))
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            plain = to_plain(v)
-            if plain is not OMITTED:
-                out[str(k)] = plain
-        return out
-    if isinstance(value, list | tuple | range | Iterator):
-        items = []
-        for item in value:
-            _tick()
-            plain = to_plain(item)
-            items.append(None if plain is OMITTED else plain)
-        return _check_size(items)
-    return js_string(value)
-
-
-# --- the sandboxed environment ---------------------------------------------------------------
-
-
-class _NunjucksOperators(Extension):
-    """Turns nunjucks' ``===`` and ``!==`` into ``==`` and ``!=`` at the token level (strings untouched)."""
-
-    def filter_stream(self, stream: TokenStream) -> Iterable[Token]:
-        pending: Token | None = None
-        for token in stream:
-            if pending is not None:
-                if token.type == "assign":
-                    yield pending
-                    pending = None
-                    continue
-                yield pending
-                pending = None
-            if token.type in ("eq", "ne"):
-                pending = token
-                continue
-            yield token
-        if pending is not None:
-            yield pending
-
-
-class _Guards(NodeTransformer):
-    """Routes ``for`` iterables and ``~`` concatenations through budgeted helpers."""
-
-    def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802 - jinja visitor naming
-        self.generic_visit(node)
-        pairs = isinstance(node.target, nodes.Tuple) and len(node.target.items) == 2
-        node.iter = nodes.Call(
-            nodes.Name("_bt_iter", "load", lineno=node.lineno),
-            [node.iter, nodes.Const(pairs, lineno=node.lineno)],
-            [],
-            None,
-            None,
-            lineno=node.lineno,
-        )
-        return node
-
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802 - jinja visitor naming
-        self.generic_visit(node)
-        return nodes.Call(
-            nodes.Name("_bt_concat", "load", lineno=node.lineno), node.nodes, [], None, None, lineno=node.lineno
-        )
-
-
-def _guarded_iter(iterable: Any, pairs: bool) -> Iterator[Any]:
-    if isinstance(iterable, Undefined):
-        return
-    source: Iterable[Any] = iterable.items() if pairs and isinstance(iterable, Mapping) else iterable
-    for item in source:
-        _tick()
-        yield item
-
-
-def _guarded_concat(*parts: Any) -> str:
-    _tick()
-    return str(_check_size("".join(js_string(p) for p in parts)))
-
-
-def _safe_range_for(limits: RenderLimits) -> Callable[..., range]:
-    def safe_range(*args: int) -> range:
-        rng = range(*args)
-        if len(rng) > limits.max_range:
-            raise RenderLimitExceeded(
-                f"range of {len(rng)} items is over the template limit of {limits.max_range}; use a smaller range"
-            )
-        return rng
-
-    return safe_range
-
-
-def _js_plus(left: Any, right: Any) -> Any:
-    if isinstance(left, str) != isinstance(right, str) and (isinstance(left, str) or isinstance(right, str)):
-        return js_string(left) + js_string(right)
-    return left + right
-
-
-_JS_STR_METHODS: Final[Mapping[str, Callable[[str], Any]]] = {
-    "toUpperCase": lambda s: lambda: s.upper(),
-    "toLowerCase": lambda s: lambda: s.lower(),
-    "trim": lambda s: lambda: s.strip(),
-    "trimStart": lambda s: lambda: s.lstrip(),
-    "trimEnd": lambda s: lambda: s.rstrip(),
-    "startsWith": lambda s: lambda p: s.startswith(str(p)),
-    "endsWith": lambda s: lambda p: s.endswith(str(p)),
-    "includes": lambda s: lambda p: str(p) in s,
-    "indexOf": lambda s: lambda p: s.find(str(p)),
-}
-_JS_LIST_METHODS: Final[Mapping[str, Callable[[Sequence[Any]], Any]]] = {
-    "includes": lambda s: lambda p: p in s,
-    "indexOf": lambda s: lambda p: list(s).index(p) if p in s else -1,
-    "join": lambda s: lambda sep=",": str(sep).join(js_string(v) for v in s),
-}
-
-
-class _SandboxedEnvironment(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox with budgets, loud refusals and the nunjucks compatibility above."""
-
-    intercepted_binops = frozenset({"+", "*", "**", "%", "//", "/"})
-
-    def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
-        raise SecurityError(
-            f"access to attribute {attribute!r} of a {type(obj).__name__!r} value is not allowed in templates"
-        )
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        _tick()
-        if isinstance(obj, Mapping) and not isinstance(obj, Undefined) and attribute in obj:
-            return obj[attribute]
-        if attribute.startswith("_"):
-            raise SecurityError(
-                f"attribute {attribute!r} is private; templates may not read attributes starting with '_'"
-            )
-        if attribute == "length" and isinstance(obj, str | list | tuple | Mapping):
-            return len(obj)
-        if isinstance(obj, str) and attribute in _JS_STR_METHODS:
-            return _JS_STR_METHODS[attribute](obj)
-        if isinstance(obj, list | tuple) and attribute in _JS_LIST_METHODS:
-            return _JS_LIST_METHODS[attribute](obj)
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        _tick()
-        return super().getitem(obj, argument)
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        _tick()
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 64:
-            raise RenderLimitExceeded(f"exponent {right} is over the template limit of 64")
-        if operator == "*":
-            size = _repeat_size(left, right) + _repeat_size(right, left)
-            budget = _BUDGET.get()
-            if budget is not None and size > budget.limits.max_output_chars:
-                raise RenderLimitExceeded(
-                    f"repeating a value {size} times is over the template limit of {budget.limits.max_output_chars}"
-                )
-        if operator == "%" and isinstance(left, str):
-            raise SecurityError("printf-style '%' formatting of strings is not allowed in templates; use ~ or format")
-        if operator == "+":
-            return _check_size(_js_plus(left, right))
-        return _check_size(self.binop_table[operator](left, right))
-
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        _tick()
-        return _check_size(super().call(__context, __obj, *args, **kwargs))
-
-    def _generate(
-        self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
-    ) -> str:
-        guarded = _Guards().visit(source)
-        return super()._generate(guarded, name, filename, defer_init=defer_init)
-
-
-def _repeat_size(seq: Any, times: Any) -> int:
-    if isinstance(seq, str | list | tuple) and isinstance(times, int) and not isinstance(times, bool):
-        return len(seq) * times
-    return 0
-
-
-def _finalize(value: Any) -> str:
-    return js_string(value)
-
-
-def _wrap_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Budget every filter call and bound the size of what it returns."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _tick()
-        try:
-            return _check_size(fn(*args, **kwargs))
-        except bt_filters.FilterError as exc:
-            raise TemplateRenderError(str(exc)) from exc
-
-    wrapper.__name__ = getattr(fn, "__name__", "filter")
-    for flag in ("jinja_pass_arg",):
-        if hasattr(fn, flag):
-            setattr(wrapper, flag, getattr(fn, flag))
-    return wrapper
-
-
-_REMOVED_FILTERS: Final = ("random", "xmlattr")
-_REMOVED_GLOBALS: Final = ("lipsum", "dict", "namespace")
-
-
-def _dump_filter(value: Any, spaces: Any = None) -> str:
-    if isinstance(value, Undefined):
-        return ""
-    return bt_filters.dump(to_plain(value), spaces)
-
+from .sandboxing import (
+    OMITTED,
+    RenderLimits,
+    SandboxedEnvironment,
+    build_environment,
+    is_truthy,
+    js_string,
+    json_mode,
+    run_with_budget,
+    to_plain,
+)
+
+__all__ = [
+    "OMITTED",
+    "EachItem",
+    "RenderLimits",
+    "TemplateRenderer",
+    "build_context",
+    "is_truthy",
+    "js_string",
+    "redact",
+    "to_plain",
+    "uses_status_functions",
+]
 
 # --- the renderer ----------------------------------------------------------------------------
 
@@ -429,7 +117,7 @@ class TemplateRenderer:
         self._clock = clock
         self._repo = bt_filters.RepoUrlParser(dict(repo_hosts or bt_filters.DEFAULT_REPO_HOSTS), strict=strict_hosts)
         self._extra_filters = dict(extra_filters or {})
-        self._envs: dict[tuple[bool, bool, bool], _SandboxedEnvironment] = {}
+        self._envs: dict[tuple[bool, bool, bool], SandboxedEnvironment] = {}
         self._cache: dict[tuple[tuple[bool, bool, bool], str, str], Any] = {}
 
     # -- public API
@@ -600,52 +288,25 @@ class TemplateRenderer:
     def _key(self, cookiecutter: bool, trim: bool, lstrip: bool) -> tuple[bool, bool, bool]:
         return (cookiecutter, trim, lstrip)
 
-    def _env(self, key: tuple[bool, bool, bool] = (False, False, False)) -> _SandboxedEnvironment:
+    def _env(self, key: tuple[bool, bool, bool] = (False, False, False)) -> SandboxedEnvironment:
         env = self._envs.get(key)
         if env is None:
             env = self._build_env(*key)
             self._envs[key] = env
         return env
 
-    def _build_env(self, cookiecutter: bool, trim: bool, lstrip: bool) -> _SandboxedEnvironment:
-        env = _SandboxedEnvironment(
-            variable_start_string="{{" if cookiecutter else "${{",
-            variable_end_string="}}",
-            undefined=ChainableUndefined,
-            finalize=_finalize,
-            autoescape=False,
-            keep_trailing_newline=True,
-            trim_blocks=trim,
-            lstrip_blocks=lstrip,
-            extensions=[_NunjucksOperators],
-            cache_size=0,
-        )
-        for name in _REMOVED_FILTERS:
-            env.filters.pop(name, None)
-        for name in _REMOVED_GLOBALS:
-            env.globals.pop(name, None)
+    def _build_env(self, cookiecutter: bool, trim: bool, lstrip: bool) -> SandboxedEnvironment:
         own: dict[str, Callable[..., Any]] = {
             "parseRepoUrl": self._repo,
             "projectSlug": self._repo.project_slug,
             "parseEntityRef": bt_filters.parse_entity_ref,
             "pick": bt_filters.pick,
-            "dump": _dump_filter,
-            "jsonify": _dump_filter,
             "nl2br": bt_filters.nl2br,
             **self._extra_filters,
         }
-        env.filters.update(own)
-        env.filters = {name: _wrap_filter(fn) for name, fn in env.filters.items()}
-        env.globals.update(
-            {
-                "range": _safe_range_for(self.limits),
-                "null": None,
-                "undefined": None,
-                "_bt_iter": _guarded_iter,
-                "_bt_concat": _guarded_concat,
-            }
+        return build_environment(
+            cookiecutter=cookiecutter, trim_blocks=trim, lstrip_blocks=lstrip, limits=self.limits, filters=own
         )
-        return env
 
     def _compile(self, key: tuple[bool, bool, bool], text: str, path: str) -> tuple[str, Any]:
         cache_key = (key, "auto", text)
@@ -670,7 +331,7 @@ class TemplateRenderer:
         self._remember(cache_key, result)
         return result
 
-    def _from_ast(self, env: _SandboxedEnvironment, tree: nodes.Template, text: str, path: str) -> Any:
+    def _from_ast(self, env: SandboxedEnvironment, tree: nodes.Template, text: str, path: str) -> Any:
         from jinja2.environment import TemplateExpression
 
         try:
@@ -709,24 +370,23 @@ class TemplateRenderer:
         self._cache[key] = value
 
     def _generate(self, template: Any, context: Mapping[str, Any], *, json_values: bool = False) -> str:
-        chunks: list[str] = []
+        with json_mode(json_values):
+            return "".join(self._chunks(template, context))
+
+    def _chunks(self, template: Any, context: Mapping[str, Any]) -> Any:
         size = 0
-        gen = template.generate(dict(context)) if not json_values else _json_generate(template, context)
-        for chunk in gen:
+        for chunk in template.generate(dict(context)):
             size += len(chunk)
             if size > self.limits.max_output_chars:
                 raise RenderLimitExceeded(
                     f"template rendering produced more than {self.limits.max_output_chars} characters"
                 )
-            chunks.append(chunk)
-        return "".join(chunks)
+            yield chunk
 
     def _guarded(self, fn: Callable[[], Any], path: str) -> Any:
-        budget = _Budget(self.limits, self._clock() + self.limits.max_seconds, self._clock)
-        token = _BUDGET.set(budget)
         where = f" at {path}" if path else ""
         try:
-            return fn()
+            return run_with_budget(fn, limits=self.limits, clock=self._clock)
         except (RenderLimitExceeded, SandboxViolation):
             raise
         except TemplateRenderError as exc:
@@ -742,19 +402,6 @@ class TemplateRenderer:
             raise TemplateRenderError(f"template value{where} could not be rendered: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
             raise TemplateRenderError(f"template value{where} could not be rendered: {exc}") from exc
-        finally:
-            _BUDGET.reset(token)
-
-
-def _json_generate(template: Any, context: Mapping[str, Any]) -> Iterator[str]:
-    """Render a sole ``{% if %}`` block with interpolated values JSON-encoded (Backstage's coercion)."""
-    env = template.environment
-    previous = env.finalize
-    env.finalize = lambda v: "" if isinstance(v, Undefined) else json.dumps(to_plain(v), separators=(",", ":"))
-    try:
-        yield from template.generate(dict(context))
-    finally:
-        env.finalize = previous
 
 
 def uses_status_functions(condition: Any) -> bool:
