@@ -69,7 +69,7 @@ def test_invalid_document_in_a_directory_applies_nothing_and_names_file_and_line
         "# a comment first\n---\napiVersion: tenancy.blacktop.dev/v1alpha1\nkind: RoleBinding\n"
         "metadata:\n  name: rb\n  namespace: team\nspec:\n  role: superuser\n  subjects: []\n"
     )
-    code, out, err = cli(live_server, capsys, "apply", "-f", str(tmp_path))
+    code, _, err = cli(live_server, capsys, "apply", "-f", str(tmp_path))
     assert code == 2
     assert "nothing was applied" in err
     assert f"{tmp_path / 'b.yaml'}:3" in err and "spec.role" in err

@@ -35,7 +35,7 @@ def test_no_generated_request_causes_a_server_error(live_server: LiveServer) -> 
             "--workers",
             "1",
             "--no-color",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=180,
