@@ -6,7 +6,21 @@ Everything here is pure: documents in, JSON-shaped dicts and text out. Writing t
 GitOps repository, creating configs from the catalog and running Prometheus locally live elsewhere.
 """
 
-from . import alerting, dashboards, formatting, model, objectives, prometheus, rendering, rules, slo, tracing
+from . import (
+    alert_windows,
+    alerting,
+    dashboards,
+    formatting,
+    model,
+    objectives,
+    plugins,
+    prometheus,
+    rendering,
+    rules,
+    slo,
+    tracing,
+)
+from .alert_windows import GOOGLE_28D, GOOGLE_30D, AlertWindows, BurnWindow, parse_alert_windows
 from .alerting import SecretFiles, compute_service_routing, render_alertmanager_config
 from .dashboards import (
     BUILTIN_TEMPLATE,
@@ -34,19 +48,7 @@ from .prometheus import (
 )
 from .rendering import ObservabilityOutputs, compute_config_rule_groups, render_files, render_outputs
 from .rules import AlertingRule, GeneratorInfo, RecordingRule, RuleGroup, compute_rule_groups, groups_to_dict
-from .slo import (
-    GOOGLE_28D,
-    GOOGLE_30D,
-    SLO,
-    AlertWindows,
-    BurnWindow,
-    EventsSLI,
-    RawSLI,
-    ServiceLevel,
-    load_service_levels,
-    parse_alert_windows,
-    parse_service_level,
-)
+from .slo import SLO, EventsSLI, PluginRef, RawSLI, ServiceLevel, load_service_levels, parse_service_level
 from .tracing import render_collector_config, render_workload_env
 
 __all__ = [
@@ -65,12 +67,14 @@ __all__ = [
     "ObservabilityConfig",
     "ObservabilityConfigSpec",
     "ObservabilityOutputs",
+    "PluginRef",
     "RawSLI",
     "RecordingRule",
     "RuleGroup",
     "SecretFiles",
     "ServiceLevel",
     "TemplateRegistry",
+    "alert_windows",
     "alerting",
     "compute_alert_windows",
     "compute_config_rule_groups",
@@ -89,6 +93,7 @@ __all__ = [
     "parse_dashboard",
     "parse_observability_config",
     "parse_service_level",
+    "plugins",
     "prometheus",
     "render_alertmanager_config",
     "render_collector_config",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from . import formatting, model, slo
+from . import alert_windows, formatting, model, slo
 
 REQUEST_HISTOGRAM: Final = "http_request_duration_seconds"
 """The histogram every service exposes, with a ``code`` label for the HTTP status."""
@@ -51,16 +51,16 @@ def _le_matcher(threshold_ms: int) -> str:
     return f'le="{text}"'
 
 
-def compute_alert_windows(spec: model.ObservabilityConfigSpec) -> slo.AlertWindows:
+def compute_alert_windows(spec: model.ObservabilityConfigSpec) -> alert_windows.AlertWindows:
     """The 30-day default windows with the page conditions taken from ``alerts.burnRate``."""
 
-    def page(window: model.BurnRateWindow) -> slo.BurnWindow:
+    def page(window: model.BurnRateWindow) -> alert_windows.BurnWindow:
         long_ms = formatting.parse_duration_ms(window.window)
-        return slo.BurnWindow(short_ms=long_ms // 12, long_ms=long_ms, factor=window.threshold)
+        return alert_windows.BurnWindow(short_ms=long_ms // 12, long_ms=long_ms, factor=window.threshold)
 
-    base = slo.GOOGLE_30D
+    base = alert_windows.GOOGLE_30D
     burn = spec.alerts.burn_rate
-    return slo.AlertWindows(
+    return alert_windows.AlertWindows(
         period_ms=base.period_ms,
         page_quick=page(burn.fast),
         page_slow=page(burn.slow),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from . import formatting, plugins, slo
+from . import alert_windows, formatting, plugins, slo
 
 DEFAULT_VERSION: Final = "blacktop"
 MODE_BLACKTOP: Final = "blacktop"
@@ -60,7 +60,7 @@ class GeneratorInfo:
 def compute_rule_groups(
     level: slo.ServiceLevel,
     *,
-    windows: slo.AlertWindows = slo.GOOGLE_30D,
+    windows: alert_windows.AlertWindows = alert_windows.GOOGLE_30D,
     info: GeneratorInfo | None = None,
     extra_labels: Mapping[str, str] | None = None,
     include_recordings: bool = True,
@@ -84,7 +84,7 @@ def compute_rule_groups(
 def compute_slo_rule_groups(
     objective: slo.SLO,
     *,
-    windows: slo.AlertWindows = slo.GOOGLE_30D,
+    windows: alert_windows.AlertWindows = alert_windows.GOOGLE_30D,
     info: GeneratorInfo | None = None,
     extra_labels: Mapping[str, str] | None = None,
 ) -> tuple[RuleGroup, ...]:
@@ -118,18 +118,26 @@ class _Generated:
     alerts: tuple[Rule, ...]
 
 
-_SLOPlugin = Callable[[slo.SLO, slo.PluginRef, slo.AlertWindows, Mapping[str, str], _Generated], _Generated]
+_SLOPlugin = Callable[[slo.SLO, slo.PluginRef, alert_windows.AlertWindows, Mapping[str, str], _Generated], _Generated]
 
 
 def _debug_plugin(
-    objective: slo.SLO, ref: slo.PluginRef, windows: slo.AlertWindows, labels: Mapping[str, str], rules: _Generated
+    objective: slo.SLO,
+    ref: slo.PluginRef,
+    windows: alert_windows.AlertWindows,
+    labels: Mapping[str, str],
+    rules: _Generated,
 ) -> _Generated:
     """``sloth.dev/core/debug/v1`` only logs in Sloth; the rules are unchanged."""
     return rules
 
 
 def _denominator_corrected_plugin(
-    objective: slo.SLO, ref: slo.PluginRef, windows: slo.AlertWindows, labels: Mapping[str, str], rules: _Generated
+    objective: slo.SLO,
+    ref: slo.PluginRef,
+    windows: alert_windows.AlertWindows,
+    labels: Mapping[str, str],
+    rules: _Generated,
 ) -> _Generated:
     """``sloth.dev/contrib/denominator_corrected_rules/v1``: weigh errors by traffic volume.
 
@@ -206,14 +214,14 @@ def _render_sli(sli: slo.SLI, window: str) -> str:
     return f"({_fill(sli.error_ratio_query, window)})"
 
 
-def _optimized_period_expr(objective: slo.SLO, windows: slo.AlertWindows) -> str:
+def _optimized_period_expr(objective: slo.SLO, windows: alert_windows.AlertWindows) -> str:
     """The period SLI from the page-quick SLI samples, far cheaper than a 30d range over raw data."""
     period = formatting.format_duration_ms(windows.period_ms)
     base = sli_record_name(windows.page_quick.short_ms) + _filter(objective)
     return f"sum_over_time({base}[{period}])\n/ ignoring (sloth_window)\ncount_over_time({base}[{period}])\n"
 
 
-def _sli_rules(objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[str, str]) -> tuple[Rule, ...]:
+def _sli_rules(objective: slo.SLO, windows: alert_windows.AlertWindows, labels: Mapping[str, str]) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for window_ms in windows.sli_windows():
         window = formatting.format_duration_ms(window_ms)
@@ -236,7 +244,7 @@ def _sli_rules(objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[st
 
 
 def _meta_rules(
-    objective: slo.SLO, windows: slo.AlertWindows, labels: Mapping[str, str], info: GeneratorInfo
+    objective: slo.SLO, windows: alert_windows.AlertWindows, labels: Mapping[str, str], info: GeneratorInfo
 ) -> tuple[Rule, ...]:
     common = _sorted({**labels, **_id_labels(objective)})
     ratio = formatting.format_go_float(objective.objective / 100)
@@ -263,7 +271,7 @@ def _meta_rules(
     )
 
 
-def _alert_expr(objective: slo.SLO, quick: slo.BurnWindow, slow: slo.BurnWindow) -> str:
+def _alert_expr(objective: slo.SLO, quick: alert_windows.BurnWindow, slow: alert_windows.BurnWindow) -> str:
     budget = formatting.format_go_float((100 - objective.objective) / 100)
     flt = _filter(objective)
 
@@ -271,7 +279,7 @@ def _alert_expr(objective: slo.SLO, quick: slo.BurnWindow, slow: slo.BurnWindow)
         threshold = f"({formatting.format_go_float(factor)} * {budget})"
         return f"max({sli_record_name(window_ms)}{flt} > {threshold}) without (sloth_window)"
 
-    def pair(burn: slo.BurnWindow) -> str:
+    def pair(burn: alert_windows.BurnWindow) -> str:
         return f"(\n    {cond(burn.short_ms, burn.factor)}\n    and\n    {cond(burn.long_ms, burn.factor)}\n)\n"
 
     return pair(quick) + "or\n" + pair(slow)
@@ -285,7 +293,7 @@ def _default_annotations(severity: str) -> dict[str, str]:
     }
 
 
-def _alert_rules(objective: slo.SLO, windows: slo.AlertWindows) -> tuple[Rule, ...]:
+def _alert_rules(objective: slo.SLO, windows: alert_windows.AlertWindows) -> tuple[Rule, ...]:
     rules: list[Rule] = []
     plan = (
         ("page", objective.page_alert, windows.page_quick, windows.page_slow),

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from blacktop.observability import rules, slo
+from blacktop.observability import alert_windows, rules, slo
 
 # tests/unit/observability/ -> the checkout; ``shared`` lies beside it (see tests/corpus.py).
 SHARED = (Path(__file__).resolve().parents[3] / ".." / "shared").resolve()
@@ -38,13 +38,13 @@ class SlothCase:
     expected: Path
     version: str
     extra_labels: dict[str, str] = field(default_factory=dict)
-    windows: slo.AlertWindows = slo.GOOGLE_30D
+    windows: alert_windows.AlertWindows = alert_windows.GOOGLE_30D
     include_alerts: bool = True
     include_recordings: bool = True
 
 
-def _windows_7d() -> slo.AlertWindows:
-    return slo.parse_alert_windows(yaml.safe_load((INTEGRATION / "windows" / "7d.yaml").read_text()))
+def _windows_7d() -> alert_windows.AlertWindows:
+    return alert_windows.parse_alert_windows(yaml.safe_load((INTEGRATION / "windows" / "7d.yaml").read_text()))
 
 
 def example_cases() -> dict[str, SlothCase]:
@@ -70,7 +70,7 @@ def integration_cases() -> dict[str, SlothCase]:
 
     return {
         "it-base": case("in-base.yaml", "out-base.yaml.tpl"),
-        "it-base-28d": case("in-base.yaml", "out-base-28d.yaml.tpl", windows=slo.GOOGLE_28D),
+        "it-base-28d": case("in-base.yaml", "out-base-28d.yaml.tpl", windows=alert_windows.GOOGLE_28D),
         "it-base-7d": case("in-base.yaml", "out-base-custom-windows-7d.yaml.tpl", windows=_windows_7d()),
         "it-extra-labels": case(
             base.name, "out-base-extra-labels.yaml.tpl", extra_labels={"exk1": "exv1", "exk2": "exv2"}

@@ -15,6 +15,7 @@ import pytest
 
 from blacktop.kernel.errors import ConflictError, NotFoundError
 from blacktop.observability import (
+    alert_windows,
     alerting,
     dashboards,
     model,
@@ -188,12 +189,12 @@ def test_burn_rate_overrides_replace_only_the_page_windows() -> None:
         43_200_000,
         4,
     )
-    assert windows.ticket_quick == slo.GOOGLE_30D.ticket_quick
-    assert windows.ticket_slow == slo.GOOGLE_30D.ticket_slow
+    assert windows.ticket_quick == alert_windows.GOOGLE_30D.ticket_quick
+    assert windows.ticket_slow == alert_windows.GOOGLE_30D.ticket_slow
 
 
 def test_design_burn_rate_equals_sloths_defaults() -> None:
-    assert objectives.compute_alert_windows(PAYMENT.spec) == slo.GOOGLE_30D
+    assert objectives.compute_alert_windows(PAYMENT.spec) == alert_windows.GOOGLE_30D
 
 
 def _panel_titles(board: dict[str, Any]) -> list[str]:

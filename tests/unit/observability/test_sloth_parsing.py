@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from blacktop.kernel.errors import InputError
-from blacktop.observability import rules, slo
+from blacktop.observability import alert_windows, rules, slo
 
 from .sloth_corpus import INTEGRATION
 
@@ -111,7 +111,7 @@ def test_window_placeholder_with_spaces_is_filled() -> None:
 
 
 def test_alert_windows_from_sloth_spec_compute_factors() -> None:
-    windows = slo.parse_alert_windows(yaml.safe_load((INTEGRATION / "windows" / "7d.yaml").read_text()))
+    windows = alert_windows.parse_alert_windows(yaml.safe_load((INTEGRATION / "windows" / "7d.yaml").read_text()))
     assert windows.period_ms == 7 * 86_400_000
     assert [w.factor for w in (windows.page_quick, windows.page_slow, windows.ticket_quick, windows.ticket_slow)] == [
         13.44,
@@ -122,7 +122,7 @@ def test_alert_windows_from_sloth_spec_compute_factors() -> None:
 
 
 def test_builtin_windows_match_the_sre_workbook() -> None:
-    w = slo.GOOGLE_30D
+    w = alert_windows.GOOGLE_30D
     assert [(b.short_ms // 60_000, b.long_ms // 60_000, b.factor) for b in (w.page_quick, w.page_slow)] == [
         (5, 60, 14.4),
         (30, 360, 6.0),
@@ -131,7 +131,7 @@ def test_builtin_windows_match_the_sre_workbook() -> None:
         (120, 1440, 3.0),
         (360, 4320, 1.0),
     ]
-    assert [b.factor for b in (slo.GOOGLE_28D.page_slow, slo.GOOGLE_28D.ticket_slow)] == [
+    assert [b.factor for b in (alert_windows.GOOGLE_28D.page_slow, alert_windows.GOOGLE_28D.ticket_slow)] == [
         5.6000000000000005,
         0.9333333333333333,
     ]
