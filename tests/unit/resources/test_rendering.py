@@ -174,6 +174,13 @@ def test_connection_details_of_every_type_are_aggregated_later_templates_winning
     }
 
 
+def test_published_connection_details_follow_the_xrds_keys() -> None:
+    details = [{"name": k, "type": "FromValue", "value": k.upper()} for k in ("host", "port", "extra")]
+    result = render_composite(XR, composition(template("a", connectionDetails=details)), observed=[observed("a")])
+    assert result.published_connection_details(["host", "port"]) == {"host": b"HOST", "port": b"PORT"}
+    assert result.published_connection_details([]) == {"host": b"HOST", "port": b"PORT", "extra": b"EXTRA"}
+
+
 def test_connection_details_need_an_observed_resource() -> None:
     details = [{"name": "engine", "type": "FromValue", "value": "postgres"}]
     assert render_composite(XR, composition(template("a", connectionDetails=details))).connection_details == {}

@@ -20,15 +20,26 @@ from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Final, Literal
-
-from blacktop.kernel.errors import NotFoundError
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import fieldpaths, loading, patches, readiness
-from .errors import CompositionError, FieldNotFoundError, PatchError, StepFailedError, UnsupportedFeatureError
+from .errors import CompositionError, FieldNotFoundError, PatchError, UnsupportedFeatureError
+from .functions import FunctionRunner, run_auto_ready, run_function
+from .results import (
+    CLAIM_NAME_LABEL,
+    CLAIM_NAMESPACE_LABEL,
+    COMPOSITE_LABEL,
+    ENVIRONMENT_CONTEXT_KEY,
+    NAME_SUFFIX_ALPHABET,
+    RESOURCE_NAME_ANNOTATION,
+    ComposedResource,
+    FieldSource,
+    RenderEvent,
+    RenderResult,
+    compose_name,
+)
+from .state import Desired, RenderState, leaf_provenance, record_provenance
 
 __all__ = [
     "CLAIM_NAMESPACE_LABEL",
@@ -46,182 +57,6 @@ __all__ = [
     "render_composite",
 ]
 
-COMPOSITE_LABEL: Final = "crossplane.io/composite"
-CLAIM_NAME_LABEL: Final = "crossplane.io/claim-name"
-CLAIM_NAMESPACE_LABEL: Final = "crossplane.io/claim-namespace"
-RESOURCE_NAME_ANNOTATION: Final = "crossplane.io/composition-resource-name"
-ENVIRONMENT_CONTEXT_KEY: Final = "apiextensions.crossplane.io/environment"
-NAME_SUFFIX_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
-_MAX_GENERATE_NAME_BASE: Final = 58
-_UNREADY_LISTED: Final = 3
-
-FunctionRunner = Callable[[Mapping[str, Any]], Mapping[str, Any]]
-"""Runs one composition function: a RunFunctionRequest-shaped dict in, a response-shaped dict out."""
-
-Origin = Literal["base", "patch", "function", "observed", "crossplane"]
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSource:
-    """What produced one field of a rendered object."""
-
-    origin: Origin
-    step: str | None = None
-    patch: str | None = None
-    patch_type: str | None = None
-    patch_set: str | None = None
-    from_field_paths: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """One line for ``blacktop explain``: ``patch 2 (FromCompositeFieldPath spec.size)``."""
-        if self.origin == "patch":
-            sources = ", ".join(self.from_field_paths)
-            return f"{self.patch} ({self.patch_type} {sources})" + (f" in step {self.step!r}" if self.step else "")
-        if self.origin == "function":
-            return f"function step {self.step!r}"
-        return {"base": "base template", "observed": "observed resource", "crossplane": "Crossplane"}[self.origin]
-
-
-@dataclass(frozen=True, slots=True)
-class RenderEvent:
-    """A Normal or Warning result of rendering, like a function's result or an event."""
-
-    severity: Literal["Normal", "Warning"]
-    message: str
-    step: str | None = None
-
-
-def _source_of(provenance: Mapping[str, FieldSource], path: str) -> FieldSource | None:
-    segments = fieldpaths.parse_path(path)
-    for end in range(len(segments), 0, -1):
-        found = provenance.get(fieldpaths.format_path(segments[:end]))
-        if found is not None:
-            return found
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class ComposedResource:
-    """One desired composed resource with its readiness and field provenance."""
-
-    name: str
-    resource: Mapping[str, Any]
-    ready: bool
-    exists: bool
-    provenance: Mapping[str, FieldSource] = field(default_factory=dict)
-
-    def source_of(self, path: str) -> FieldSource | None:
-        """What produced ``path`` (or the closest enclosing field that has a recorded source)."""
-        return _source_of(self.provenance, path)
-
-
-@dataclass(frozen=True, slots=True)
-class RenderResult:
-    """Everything one render produced."""
-
-    composition: str
-    composite: Mapping[str, Any]
-    resources: tuple[ComposedResource, ...]
-    connection_details: Mapping[str, bytes]
-    environment: Mapping[str, Any]
-    events: tuple[RenderEvent, ...] = ()
-    composite_provenance: Mapping[str, FieldSource] = field(default_factory=dict)
-    dropped: tuple[str, ...] = ()
-    composite_ready: bool = True
-
-    @property
-    def unready(self) -> tuple[str, ...]:
-        """Names of composed resources that are not ready, sorted."""
-        return tuple(sorted(r.name for r in self.resources if not r.ready))
-
-    @property
-    def ready(self) -> bool:
-        """Whether the XR is ready: every composed resource is, and no step said otherwise."""
-        return self.composite_ready and not self.unready
-
-    def resource(self, name: str) -> ComposedResource:
-        """The composed resource rendered from the template ``name``."""
-        for composed in self.resources:
-            if composed.name == name:
-                return composed
-        raise NotFoundError(f"composed resource {name!r} was not rendered by composition {self.composition!r}")
-
-    def ready_condition(self, *, now: datetime) -> dict[str, Any]:
-        """The XR's Ready condition as Crossplane sets it (``Creating`` lists unready resources)."""
-        stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if self.ready:
-            return {"lastTransitionTime": stamp, "reason": "Available", "status": "True", "type": "Ready"}
-        unready = list(self.unready)
-        listed = ", ".join(unready[:_UNREADY_LISTED])
-        if len(unready) > _UNREADY_LISTED:
-            listed += f", and {len(unready) - _UNREADY_LISTED} more"
-        message = f"Unready resources: {listed}" if unready else "Composite resource is not ready"
-        return {
-            "lastTransitionTime": stamp,
-            "message": message,
-            "reason": "Creating",
-            "status": "False",
-            "type": "Ready",
-        }
-
-    def manifests(self, *, now: datetime) -> list[dict[str, Any]]:
-        """The XR (with its Ready condition) followed by the composed resources, like ``crossplane render``."""
-        xr = copy.deepcopy(dict(self.composite))
-        conditions = [c for c in (xr.get("status") or {}).get("conditions") or [] if c.get("type") != "Ready"]
-        xr.setdefault("status", {})["conditions"] = [*conditions, self.ready_condition(now=now)]
-        return [xr, *(copy.deepcopy(dict(r.resource)) for r in self.resources)]
-
-
-def compose_name(generate_name: str, suffix: str) -> str:
-    """A Kubernetes generated name: the prefix cut to 58 characters plus a 5-character suffix.
-
-    The caller supplies the random ``suffix`` (from :data:`NAME_SUFFIX_ALPHABET`) so that rendering
-    stays deterministic.
-    """
-    if len(suffix) != 5 or any(ch not in NAME_SUFFIX_ALPHABET for ch in suffix):
-        raise PatchError(f"name suffix {suffix!r} must be 5 characters from {NAME_SUFFIX_ALPHABET!r}")
-    return generate_name[:_MAX_GENERATE_NAME_BASE] + suffix
-
-
-# -- internal state -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Desired:
-    resource: dict[str, Any]
-    ready: bool | None = None
-    provenance: dict[str, FieldSource] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Run:
-    observed_xr: dict[str, Any]
-    observed: dict[str, dict[str, Any]]
-    observed_secrets: Mapping[str, Mapping[str, bytes]]
-    desired_xr: dict[str, Any]
-    native: bool
-    desired: dict[str, _Desired] = field(default_factory=dict)
-    xr_provenance: dict[str, FieldSource] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)
-    events: list[RenderEvent] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-    connection: dict[str, bytes] = field(default_factory=dict)
-    composite_ready: bool = True
-
-    def warn(self, message: str, step: str | None) -> None:
-        self.events.append(RenderEvent("Warning", message, step))
-
-
-def _record(provenance: dict[str, FieldSource], paths: Sequence[str], source: FieldSource) -> None:
-    for path in paths:
-        for key in [k for k in provenance if k == path or k.startswith((path + ".", path + "["))]:
-            del provenance[key]
-        provenance[path] = source
-
-
-def _leaf_provenance(obj: Any, source: FieldSource) -> dict[str, FieldSource]:
-    return {fieldpaths.format_path(p): source for p in fieldpaths.iter_leaf_paths(obj) if p}
-
 
 def _patch_source(patch: patches.Patch, step: str | None) -> FieldSource:
     return FieldSource(
@@ -238,7 +73,7 @@ def _patch_source(patch: patches.Patch, step: str | None) -> FieldSource:
 
 
 def _run_patch(
-    run: _Run,
+    run: RenderState,
     patch: patches.Patch,
     *,
     source: Any,
@@ -255,11 +90,13 @@ def _run_patch(
     except CompositionError as exc:
         raise exc.wrap(f"{patch.label} of {context}") from exc
     if provenance is not None:
-        _record(provenance, applied.paths, _patch_source(patch, step))
+        record_provenance(provenance, applied.paths, _patch_source(patch, step))
     return True
 
 
-def _environment_patches(run: _Run, pt: loading.PatchAndTransform, env: dict[str, Any], step: str | None) -> None:
+def _environment_patches(
+    run: RenderState, pt: loading.PatchAndTransform, env: dict[str, Any], step: str | None
+) -> None:
     """Environment patches run in list order before any template; a missing Required source is fatal."""
     to_env = {"FromCompositeFieldPath", "ToEnvironmentFieldPath", "CombineFromComposite"}
     for patch in pt.environment_patches:
@@ -272,21 +109,21 @@ def _environment_patches(run: _Run, pt: loading.PatchAndTransform, env: dict[str
             raise PatchError(f"environment {patch.label}: required field {', '.join(patch.source_paths)} is missing")
 
 
-def _template_start(run: _Run, template: loading.Template, step: str | None) -> _Desired:
+def _template_start(run: RenderState, template: loading.Template, step: str | None) -> Desired:
     if template.base is not None:
         resource = copy.deepcopy(dict(template.base))
-        return _Desired(resource, None, _leaf_provenance(resource, FieldSource("base", step=step)))
+        return Desired(resource, None, leaf_provenance(resource, FieldSource("base", step=step)))
     previous = run.desired.get(template.name)
     if previous is None:
         raise PatchError(
             f"composed resource {template.name!r} has no base template, and was not produced by a previous "
             "function in the pipeline"
         )
-    return _Desired(copy.deepcopy(previous.resource), None, dict(previous.provenance))
+    return Desired(copy.deepcopy(previous.resource), None, dict(previous.provenance))
 
 
 def _observed_side(
-    run: _Run, template: loading.Template, desired: _Desired, observed: dict[str, Any], step: str | None
+    run: RenderState, template: loading.Template, desired: Desired, observed: dict[str, Any], step: str | None
 ) -> None:
     """Keep the association with the observed resource; read its connection details and readiness."""
     metadata = desired.resource.setdefault("metadata", {})
@@ -307,7 +144,7 @@ def _observed_side(
 
 
 def _patch_ends(
-    run: _Run, patch: patches.Patch, desired: _Desired, observed: dict[str, Any] | None, env: dict[str, Any]
+    run: RenderState, patch: patches.Patch, desired: Desired, observed: dict[str, Any] | None, env: dict[str, Any]
 ) -> tuple[Any, dict[str, Any], dict[str, FieldSource] | None]:
     """Source, target and provenance map of one template patch (spec sheet 1.3)."""
     if patch.type in patches.TO_COMPOSITE_TYPES:
@@ -318,7 +155,7 @@ def _patch_ends(
     return source, desired.resource, desired.provenance
 
 
-def _render_template(run: _Run, template: loading.Template, env: dict[str, Any], step: str | None) -> None:
+def _render_template(run: RenderState, template: loading.Template, env: dict[str, Any], step: str | None) -> None:
     """Render one template; patches run in list order, as the function runs them."""
     desired = _template_start(run, template, step)
     observed = run.observed.get(template.name)
@@ -346,7 +183,7 @@ def _render_template(run: _Run, template: loading.Template, env: dict[str, Any],
     run.desired[template.name] = desired
 
 
-def _run_patch_and_transform(run: _Run, pt: loading.PatchAndTransform, step: str | None) -> None:
+def _run_patch_and_transform(run: RenderState, pt: loading.PatchAndTransform, step: str | None) -> None:
     env = copy.deepcopy(run.context.get(ENVIRONMENT_CONTEXT_KEY) or {})
     env.setdefault("apiVersion", "internal.crossplane.io/v1alpha1")
     env.setdefault("kind", "Environment")
@@ -354,82 +191,6 @@ def _run_patch_and_transform(run: _Run, pt: loading.PatchAndTransform, step: str
     for template in pt.resources:
         _render_template(run, template, env, step)
     run.context[ENVIRONMENT_CONTEXT_KEY] = env
-
-
-# -- other steps -----------------------------------------------------------------------------------
-
-
-def _run_auto_ready(run: _Run) -> None:
-    for name, desired in run.desired.items():
-        observed = run.observed.get(name)
-        if desired.ready is None and observed is not None and readiness.condition_status(observed, "Ready") == "True":
-            desired.ready = True
-
-
-def _request(run: _Run, step_input: Mapping[str, Any] | None) -> dict[str, Any]:
-    def ready(value: bool | None) -> str:
-        return {True: "READY_TRUE", False: "READY_FALSE", None: "READY_UNSPECIFIED"}[value]
-
-    return {
-        "observed": {
-            "composite": {"resource": copy.deepcopy(run.observed_xr)},
-            "resources": {
-                name: {"resource": copy.deepcopy(obj), "connectionDetails": dict(run.observed_secrets.get(name) or {})}
-                for name, obj in run.observed.items()
-            },
-        },
-        "desired": {
-            "composite": {"resource": copy.deepcopy(run.desired_xr)},
-            "resources": {
-                name: {"resource": copy.deepcopy(d.resource), "ready": ready(d.ready)}
-                for name, d in run.desired.items()
-            },
-        },
-        "input": copy.deepcopy(dict(step_input)) if step_input is not None else None,
-        "context": copy.deepcopy(run.context),
-    }
-
-
-def _run_external(run: _Run, step: loading.Step, runner: FunctionRunner) -> None:
-    response = runner(_request(run, step.input))
-    for result in response.get("results") or []:
-        severity = str(result.get("severity", "SEVERITY_NORMAL"))
-        message = str(result.get("message", ""))
-        if severity == "SEVERITY_FATAL":
-            raise StepFailedError(f"step {step.name!r} (function {step.function!r}) failed: {message}")
-        kind: Literal["Normal", "Warning"] = "Warning" if severity == "SEVERITY_WARNING" else "Normal"
-        run.events.append(RenderEvent(kind, message, step.name))
-    desired = response.get("desired") or {}
-    xr = (desired.get("composite") or {}).get("resource")
-    source = FieldSource("function", step=step.name)
-    if isinstance(xr, Mapping):
-        _diff_provenance(run.desired_xr, dict(xr), run.xr_provenance, source)
-        run.desired_xr = fieldpaths.json_roundtrip(dict(xr))
-    resources: dict[str, _Desired] = {}
-    for name, entry in (desired.get("resources") or {}).items():
-        resource = fieldpaths.json_roundtrip(dict(entry.get("resource") or {}))
-        previous = run.desired.get(name)
-        provenance = dict(previous.provenance) if previous else {}
-        _diff_provenance(previous.resource if previous else {}, resource, provenance, source)
-        ready = {"READY_TRUE": True, "READY_FALSE": False}.get(str(entry.get("ready", "")))
-        resources[name] = _Desired(resource, ready, provenance)
-    run.desired = resources
-    if "context" in response:
-        run.context = copy.deepcopy(dict(response["context"] or {}))
-
-
-def _diff_provenance(before: Any, after: Any, provenance: dict[str, FieldSource], source: FieldSource) -> None:
-    old = {fieldpaths.format_path(p): _leaf(before, p) for p in fieldpaths.iter_leaf_paths(before) if p}
-    for path in fieldpaths.iter_leaf_paths(after):
-        if not path:
-            continue
-        key = fieldpaths.format_path(path)
-        if key not in old or old[key] != _leaf(after, path):
-            provenance[key] = source
-
-
-def _leaf(obj: Any, path: Sequence[fieldpaths.Segment]) -> Any:
-    return fieldpaths.get_value(obj, path)
 
 
 # -- entry point -----------------------------------------------------------------------------------
@@ -482,7 +243,7 @@ def render_composite(
     )
     observed_xr = fieldpaths.json_roundtrip(dict(xr))
     _check_type(observed_xr, loaded)
-    run = _Run(
+    run = RenderState(
         observed_xr=observed_xr,
         observed=_index_observed(observed),
         observed_secrets=observed_connection_details or {},
@@ -510,14 +271,14 @@ def _check_type(xr: Mapping[str, Any], composition: loading.Composition) -> None
         )
 
 
-def _run_step(run: _Run, step: loading.Step, runners: Mapping[str, FunctionRunner], name: str | None) -> None:
+def _run_step(run: RenderState, step: loading.Step, runners: Mapping[str, FunctionRunner], name: str | None) -> None:
     if step.kind == "patch-and-transform":
         assert step.patch_and_transform is not None
         _run_patch_and_transform(run, step.patch_and_transform, name)
     elif step.function in runners:
-        _run_external(run, step, runners[step.function])
+        run_function(run, step, runners[step.function])
     elif step.kind == "auto-ready":
-        _run_auto_ready(run)
+        run_auto_ready(run)
     else:
         raise UnsupportedFeatureError(
             f"step {step.name!r} runs composition function {step.function!r}, which blacktop cannot run",
@@ -525,7 +286,7 @@ def _run_step(run: _Run, step: loading.Step, runners: Mapping[str, FunctionRunne
         )
 
 
-def _crossplane_metadata(run: _Run, name: str, desired: _Desired, named: bool) -> dict[str, Any]:
+def _crossplane_metadata(run: RenderState, name: str, desired: Desired, named: bool) -> dict[str, Any]:
     resource = desired.resource
     xr_meta = run.observed_xr.get("metadata") or {}
     xr_labels = xr_meta.get("labels") or {}
@@ -560,11 +321,11 @@ def _crossplane_metadata(run: _Run, name: str, desired: _Desired, named: bool) -
     if observed is not None and not metadata.get("name") and (observed.get("metadata") or {}).get("name"):
         metadata["name"] = observed["metadata"]["name"]
         desired.provenance["metadata.name"] = FieldSource("observed")
-    _record(desired.provenance, written, crossplane)
+    record_provenance(desired.provenance, written, crossplane)
     return resource
 
 
-def _composite_output(run: _Run, composition: loading.Composition) -> dict[str, Any]:
+def _composite_output(run: RenderState, composition: loading.Composition) -> dict[str, Any]:
     if composition.native:
         return run.desired_xr
     out = _identity(run.observed_xr)
@@ -581,7 +342,7 @@ def _composite_output(run: _Run, composition: loading.Composition) -> dict[str, 
     return out
 
 
-def _finish(run: _Run, composition: loading.Composition) -> RenderResult:
+def _finish(run: RenderState, composition: loading.Composition) -> RenderResult:
     named = {
         t.name: t.named for s in composition.steps if s.patch_and_transform for t in s.patch_and_transform.resources
     }
@@ -612,7 +373,7 @@ def _finish(run: _Run, composition: loading.Composition) -> RenderResult:
     )
 
 
-def _connection_secret(run: _Run, composition: loading.Composition) -> ComposedResource | None:
+def _connection_secret(run: RenderState, composition: loading.Composition) -> ComposedResource | None:
     """A v2 XR (one with ``spec.crossplane``) gets its connection secret composed as a Secret."""
     spec = run.observed_xr.get("spec") or {}
     if not run.connection or "crossplane" not in spec or composition.native:
@@ -652,7 +413,7 @@ def _connection_secret(run: _Run, composition: loading.Composition) -> ComposedR
         "metadata": {k: v for k, v in ref.items() if k in ("name", "namespace") and v},
         "data": {k: base64.b64encode(v).decode() for k, v in sorted(run.connection.items())},
     }
-    desired = _Desired(secret, True, _leaf_provenance(secret, FieldSource("crossplane")))
+    desired = Desired(secret, True, leaf_provenance(secret, FieldSource("crossplane")))
     return ComposedResource(
         name, _crossplane_metadata(run, name, desired, True), True, name in run.observed, desired.provenance
     )
