@@ -39,7 +39,14 @@ from .errors import (
 from .executing import PreparedStep, RunOptions, RunResult, StepResult, prepare_step, run_prepared_step, run_template
 from .fetching import builtin_actions
 from .model import ParameterPage, Step, Template, TemplateOutput, parse_template, parse_template_yaml
-from .parameters import parameter_schema, prepare_values, problems_in, validate_secrets, validate_values
+from .parameters import (
+    parameter_schema,
+    prepare_values,
+    problems_in,
+    secret_fields,
+    validate_secrets,
+    validate_values,
+)
 from .paths import normalize_path
 from .ports import SkeletonReader, Workspace, WorkspaceFile, WorkspaceLimits
 from .templating import OMITTED, EachItem, RenderLimits, TemplateRenderer, build_context, is_truthy
@@ -109,6 +116,7 @@ __all__ = [
     "problems_in",
     "run_prepared_step",
     "run_template",
+    "secret_fields",
     "templating",
     "validate_input",
     "validate_secrets",

@@ -165,6 +165,16 @@ def _condition_holds(condition: Mapping[str, Any], values: Mapping[str, Any]) ->
     return True
 
 
+def secret_fields(template: model.Template) -> list[str]:
+    """Top-level fields whose ``ui:field`` is ``Secret``: the portal sends them as task secrets, not values."""
+    names: list[str] = []
+    for page in template.parameters:
+        for name, prop in (page.schema.get("properties") or {}).items():
+            if isinstance(prop, Mapping) and prop.get("ui:field") == "Secret" and name not in names:
+                names.append(name)
+    return names
+
+
 def check_template_schemas(template: model.Template) -> None:
     """Raise ``InvalidTemplate`` if a page is not a valid JSON Schema (a template author's mistake)."""
     problems: list[Problem] = []

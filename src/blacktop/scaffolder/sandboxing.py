@@ -363,6 +363,7 @@ def _wrap_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise TemplateRenderError(str(exc)) from exc
 
     wrapper.__name__ = getattr(fn, "__name__", "filter")
+    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
     for flag in ("jinja_pass_arg",):
         if hasattr(fn, flag):
             setattr(wrapper, flag, getattr(fn, flag))
@@ -374,6 +375,7 @@ _REMOVED_GLOBALS: Final = ("lipsum", "dict", "namespace")
 
 
 def _dump_filter(value: Any, spaces: Any = None) -> str:
+    """JSON text of the value, like ``JSON.stringify(value, null, spaces)``."""
     if isinstance(value, Undefined):
         return ""
     return bt_filters.dump(to_plain(value), spaces)

@@ -127,6 +127,16 @@ class TemplateRenderer:
         """Every filter a template may use, sorted."""
         return tuple(sorted(self._env().filters))
 
+    def describe_extensions(self) -> dict[str, Any]:
+        """Filters and globals as ``GET /v2/templating-extensions`` lists them (name -> description)."""
+        env = self._env()
+        filters = {name: {"description": _summary(fn)} for name, fn in sorted(env.filters.items())}
+        functions = {name: {"description": _summary(fn)} for name, fn in sorted(env.globals.items())}
+        functions = {k: v for k, v in functions.items() if not k.startswith("_") and k not in ("null", "undefined")}
+        for name, text in (("always", "True: run even after a failed step"), ("failure", "True after a failed step")):
+            functions[name] = {"description": text}
+        return {"filters": filters, "globals": {"functions": functions, "values": {}}}
+
     def names_used(self, text: str) -> tuple[set[str], set[str]]:
         """The filters and the called functions a template string uses (for listings and checks)."""
         try:
@@ -418,3 +428,11 @@ def _syntax_error(exc: TemplateSyntaxError, text: str, path: str) -> TemplateRen
     return TemplateRenderError(
         f"template value{where} has a syntax error on line {exc.lineno}: {exc.message}; in {snippet!r}"
     )
+
+
+def _summary(fn: Any) -> str:
+    target = getattr(fn, "__wrapped__", fn)
+    doc = getattr(target, "__doc__", None) or ""
+    if isinstance(target, bt_filters.RepoUrlParser):
+        doc = type(target).__call__.__doc__ or ""
+    return doc.strip().split("\n")[0]

@@ -23,7 +23,7 @@ from blacktop.scaffolder import (
     validate_secrets,
     validate_values,
 )
-from blacktop.scaffolder.parameters import check_template_schemas, page_schema
+from blacktop.scaffolder.parameters import check_template_schemas, page_schema, secret_fields
 
 from .conftest import corpus_template, design_template
 
@@ -255,3 +255,14 @@ def test_secrets_are_checked_without_echoing_values() -> None:
     assert "short" not in str(caught.value)
     assert "short" not in caught.value.problems[0].message
     validate_secrets(t, {"TOKEN": "long-enough-token"})
+
+
+def test_secret_fields_are_listed_for_the_portal() -> None:
+    t = parse_template(
+        __import__("yaml").safe_load(
+            corpus_template(
+                "backstage/plugins/scaffolder-backend/sample-templates/bui-kitchen-sink-demo/template.yaml"
+            ).read_text()
+        )
+    )
+    assert secret_fields(t) == ["deployToken"]

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from blacktop.scaffolder import (
     OMITTED,
@@ -120,6 +122,10 @@ CASES = {
         "{% for k, v in parameters.obj %}${{ k }}=${{ v }};{% endfor %}", "k=v;items=an item;"
     ),
     "map-filter-result-is-list": Case("${{ parameters.tags | map('upper') | list }}", ["A", "B"]),
+    "elseif-like-nunjucks": Case(
+        "{% if parameters.replicas == 1 %}one{% elseif parameters.replicas === 3 %}three{% endif %}", "three"
+    ),
+    "undefined-name": Case("${{ parameters.missing == undefined }}", True),
     "nl2br": Case("${{ 'a\nb' | nl2br }}", "a<br />\nb"),
 }
 
@@ -284,3 +290,33 @@ def test_every_corpus_expression_renders(path: Any, renderer: TemplateRenderer) 
         assert used <= known, f"{where}: unknown filters {used - known}"
         assert called <= {"always", "failure", "success", "range"}, f"{where}: unknown functions {called}"
         renderer.render_value(text, ctx, path=where)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_whole_expression_returns_the_value_unchanged(value: Any) -> None:
+    got = TemplateRenderer().render_string("${{ parameters.v }}", build_context(parameters={"v": value}))
+    assert got == value
+    assert type(got) is type(value)
+
+
+@given(st.text())
+def test_user_values_are_never_rendered_again(text: str) -> None:
+    ctx = build_context(parameters={"s": text}, secrets={"TOKEN": "s3cr3t"})
+    assert TemplateRenderer().render_string("value: ${{ parameters.s }}", ctx) == "value: " + text
+    injected = build_context(parameters={"s": "${{ secrets.TOKEN }}"}, secrets={"TOKEN": "s3cr3t"})
+    assert TemplateRenderer().render_string("${{ parameters.s }}", injected) == "${{ secrets.TOKEN }}"
+
+
+def test_describe_extensions_lists_backstage_filters(renderer: TemplateRenderer) -> None:
+    described = renderer.describe_extensions()
+    assert {"parseRepoUrl", "parseEntityRef", "pick", "projectSlug", "dump"} <= set(described["filters"])
+    assert "random" not in described["filters"]
+    assert all(entry["description"] for entry in described["filters"].values())
+    assert {"always", "failure", "range"} <= set(described["globals"]["functions"])
