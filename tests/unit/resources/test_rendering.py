@@ -392,3 +392,25 @@ def test_rendering_does_not_mutate_its_inputs() -> None:
     render_composite(XR, doc, observed=[observed("a")])
     assert doc == before_doc
     assert before_xr == XR
+
+
+def test_legacy_anonymous_templates_are_keyed_by_index_without_the_name_annotation() -> None:
+    anonymous = {"base": {"apiVersion": "example.org/v1", "kind": "Thing"}}
+    doc = {
+        "apiVersion": "apiextensions.crossplane.io/v1",
+        "kind": "Composition",
+        "metadata": {"name": "legacy"},
+        "spec": {
+            "compositeTypeRef": {"apiVersion": "platform.example.org/v1alpha1", "kind": "XDatabase"},
+            "resources": [anonymous, anonymous],
+        },
+    }
+    result = render_composite(XR, doc)
+    assert [r.name for r in result.resources] == ["0", "1"]
+    assert all("annotations" not in r.resource["metadata"] for r in result.resources)
+
+
+def test_pipeline_templates_need_names() -> None:
+    with pytest.raises(Exception, match="resource name is required") as caught:
+        load_composition(composition({"base": {"apiVersion": "v1", "kind": "Thing"}}))
+    assert caught.value.problems[0].path == "spec.pipeline[0].input.resources[0].name"  # type: ignore[attr-defined]

@@ -160,7 +160,8 @@ def load_composition(document: Mapping[str, Any], *, functions: Collection[str] 
             f"{annotations[_SCHEMA_VALIDATION_ANNOTATION]}) is not performed by blacktop"
         )
     _raise_if_problems(name, found)
-    environment = spec.get("environment") if mode == "Resources" else None
+    # Crossplane 1.x resolves spec.environment for both dialects and hands it to the pipeline.
+    environment = spec.get("environment")
     return Composition(
         name=name,
         composite_api_version=str(type_ref["apiVersion"]),
@@ -180,7 +181,8 @@ def _raise_if_problems(name: str, found: _Collector) -> None:
         features = sorted({feature for feature, _ in found.unsupported})
         raise UnsupportedFeatureError(
             f"composition {name!r} uses features blacktop does not support: {', '.join(features)}; "
-            "replace them with function-patch-and-transform steps",
+            "blacktop runs function-patch-and-transform and function-auto-ready itself; rewrite the steps "
+            "with them, or register a runner for the other functions",
             feature=features[0],
             problems=[p for _, p in found.unsupported] + found.problems,
         )
