@@ -18,6 +18,7 @@ import pytest
 
 from blacktop.kernel.errors import NotFoundError
 from blacktop.resources.composition import (
+    InvalidCompositionError,
     PatchError,
     StepFailedError,
     UnsupportedFeatureError,
@@ -212,9 +213,9 @@ def test_legacy_connection_details_infer_type_and_name() -> None:
 
 
 def test_pipeline_connection_details_need_type_and_name() -> None:
-    with pytest.raises(Exception, match="needs 'type'") as caught:
+    with pytest.raises(InvalidCompositionError, match="needs 'type'") as caught:
         load_composition(composition(template("a", connectionDetails=[{"fromConnectionSecretKey": "x"}])))
-    assert caught.value.problems[0].path == "spec.pipeline[0].input.resources[0].connectionDetails[0]"  # type: ignore[attr-defined]
+    assert caught.value.problems[0].path == "spec.pipeline[0].input.resources[0].connectionDetails[0]"
 
 
 def test_a_v2_composite_gets_its_connection_secret_composed() -> None:
@@ -411,6 +412,6 @@ def test_legacy_anonymous_templates_are_keyed_by_index_without_the_name_annotati
 
 
 def test_pipeline_templates_need_names() -> None:
-    with pytest.raises(Exception, match="resource name is required") as caught:
+    with pytest.raises(InvalidCompositionError, match="resource name is required") as caught:
         load_composition(composition({"base": {"apiVersion": "v1", "kind": "Thing"}}))
-    assert caught.value.problems[0].path == "spec.pipeline[0].input.resources[0].name"  # type: ignore[attr-defined]
+    assert caught.value.problems[0].path == "spec.pipeline[0].input.resources[0].name"
