@@ -144,9 +144,13 @@ def parse_service_level(
         return _parse_prometheus_v1(document, prefix="", camel=False, spec=SPEC_PROMETHEUS_V1, sli_plugins=sli_plugins)
     api_version = document.get("apiVersion")
     if api_version == SPEC_KUBERNETES_V1 and document.get("kind") == "PrometheusServiceLevel":
-        metadata = document.get("metadata") or {}
+        metadata = _mapping(document.get("metadata"), "metadata", [])
         level = _parse_prometheus_v1(
-            document.get("spec") or {}, prefix="spec.", camel=True, spec=api_version, sli_plugins=sli_plugins
+            _mapping(document.get("spec"), "spec", []),
+            prefix="spec.",
+            camel=True,
+            spec=api_version,
+            sli_plugins=sli_plugins,
         )
         return ServiceLevel(
             service=level.service,
@@ -175,6 +179,26 @@ def _key(camel: bool, snake: str) -> str:
         return snake
     head, *rest = snake.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def _mapping(value: Any, path: str, problems: list[Problem]) -> Mapping[str, Any]:
+    """``value`` when it is a mapping, ``{}`` when absent; anything else is a problem at ``path``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append(Problem(path=path, message="must be a mapping"))
+        return {}
+    return value
+
+
+def _list(value: Any, path: str, problems: list[Problem]) -> list[Any]:
+    """``value`` when it is a list, ``[]`` when absent; anything else is a problem at ``path``."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(Problem(path=path, message="must be a list"))
+        return []
+    return value
 
 
 def _str_map(value: Any, path: str, problems: list[Problem]) -> dict[str, str]:
@@ -236,12 +260,19 @@ def _parse_prometheus_v1(
 
 def _parse_plugins(value: Any, path: str, problems: list[Problem]) -> tuple[bool, list[PluginRef]]:
     """The ``chain`` of a plugins block, and whether it overrides the spec-level chain."""
-    if not value:
-        return False, []
+    block = _mapping(value, path, problems)
+    chain = block.get("chain") or []
+    if not isinstance(chain, list):
+        problems.append(Problem(path=path + ".chain", message="must be a list"))
+        chain = []
     refs = []
-    for i, item in enumerate(value.get("chain") or []):
-        item = item or {}
+    for i, raw_item in enumerate(chain):
+        item = _mapping(raw_item, f"{path}.chain[{i}]", problems)
         plugin_id = item.get("id")
+        priority = item.get("priority", 0)
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            problems.append(Problem(path=f"{path}.chain[{i}].priority", message="must be an integer"))
+            continue
         if plugin_id not in plugins.SUPPORTED_SLO_PLUGINS:
             problems.append(
                 Problem(
@@ -251,10 +282,9 @@ def _parse_plugins(value: Any, path: str, problems: list[Problem]) -> tuple[bool
                 )
             )
             continue
-        refs.append(
-            PluginRef(id=plugin_id, config=dict(item.get("config") or {}), priority=int(item.get("priority", 0)))
-        )
-    return bool(value.get("overridePrevious")), refs
+        config = _mapping(item.get("config"), f"{path}.chain[{i}].config", problems)
+        refs.append(PluginRef(id=str(plugin_id), config=dict(config), priority=priority))
+    return bool(block.get("overridePrevious")), refs
 
 
 def _parse_slo(
@@ -317,7 +347,8 @@ def _parse_sli(
         problems.append(Problem(path=path, message="must set exactly one of events, raw or plugin"))
         return None
     if raw.get("plugin") is not None:
-        plugin_id = (raw["plugin"] or {}).get("id")
+        plugin_block = _mapping(raw["plugin"], path + ".plugin", problems)
+        plugin_id = plugin_block.get("id")
         plugin = context.sli_plugins.get(str(plugin_id))
         if plugin is None:
             problems.append(
@@ -328,7 +359,7 @@ def _parse_sli(
                 )
             )
             return None
-        options = _str_map((raw["plugin"] or {}).get("options"), path + ".plugin.options", problems)
+        options = _str_map(plugin_block.get("options"), path + ".plugin.options", problems)
         try:
             return RawSLI(error_ratio_query=plugin(labels, options))
         except ValueError as exc:
@@ -336,12 +367,12 @@ def _parse_sli(
             return None
     if raw.get("raw") is not None:
         key = _key(camel, "error_ratio_query")
-        query = (raw["raw"] or {}).get(key)
+        query = _mapping(raw["raw"], path + ".raw", problems).get(key)
         if not _has_window(query):
             problems.append(Problem(path=f"{path}.raw.{key}", message="must contain {{.window}}"))
             return None
         return RawSLI(error_ratio_query=str(query))
-    events = raw["events"] or {}
+    events = _mapping(raw["events"], path + ".events", problems)
     error_key, total_key = _key(camel, "error_query"), _key(camel, "total_query")
     error_query, total_query = events.get(error_key), events.get(total_key)
     ok = True
@@ -362,13 +393,13 @@ def _has_window(query: Any) -> bool:
 def _parse_alerting(
     raw: Any, path: str, camel: bool, problems: list[Problem]
 ) -> tuple[str | None, AlertMeta | None, AlertMeta | None]:
-    raw = raw or {}
+    raw = _mapping(raw, path, problems)
     labels = _str_map(raw.get("labels"), path + ".labels", problems)
     annotations = _str_map(raw.get("annotations"), path + ".annotations", problems)
     alerts: list[AlertMeta | None] = []
     for kind in ("page_alert", "ticket_alert"):
         key = _key(camel, kind)
-        sub = raw.get(key) or {}
+        sub = _mapping(raw.get(key), f"{path}.{key}", problems)
         if sub.get("disable"):
             alerts.append(None)
             continue
@@ -389,30 +420,37 @@ def _parse_alerting(
 
 def _parse_openslo(doc: Mapping[str, Any]) -> ServiceLevel:
     problems: list[Problem] = []
-    metadata = doc.get("metadata") or {}
-    spec = doc.get("spec") or {}
+    metadata = _mapping(doc.get("metadata"), "metadata", problems)
+    spec = _mapping(doc.get("spec"), "spec", problems)
     name = str(metadata.get("name", ""))
     service = str(spec.get("service", ""))
     if not service:
         problems.append(Problem(path="spec.service", message="is required"))
-    for i, window in enumerate(spec.get("timeWindows") or []):
+    for i, window in enumerate(_list(spec.get("timeWindows"), "spec.timeWindows", problems)):
+        window = _mapping(window, f"spec.timeWindows[{i}]", problems)
         if (window.get("count"), window.get("unit")) != (30, "Day"):
             problems.append(Problem(path=f"spec.timeWindows[{i}]", message="only the 30 Day window is supported"))
     slos = []
-    for i, objective in enumerate(spec.get("objectives") or []):
-        ratio = objective.get("ratioMetrics") or {}
-        good, total = ((ratio.get(k) or {}).get("query") for k in ("good", "total"))
+    for i, raw_objective in enumerate(_list(spec.get("objectives"), "spec.objectives", problems)):
+        path = f"spec.objectives[{i}]"
+        objective = _mapping(raw_objective, path, problems)
+        ratio = _mapping(objective.get("ratioMetrics"), path + ".ratioMetrics", problems)
+        good, total = (
+            _mapping(ratio.get(k), f"{path}.ratioMetrics.{k}", problems).get("query") for k in ("good", "total")
+        )
+        target = objective.get("target")
+        if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 1:
+            problems.append(Problem(path=path + ".target", message="must be a ratio in (0, 1]"))
+            continue
         if not (_has_window(good) and _has_window(total)):
-            problems.append(
-                Problem(path=f"spec.objectives[{i}].ratioMetrics", message="good and total need {{.window}}")
-            )
+            problems.append(Problem(path=path + ".ratioMetrics", message="good and total need {{.window}}"))
             continue
         query = f"\n  1 - (\n    (\n      {good}\n    )\n    /\n    (\n      {total}\n    )\n  )\n"
         slos.append(
             SLO(
                 service=service,
                 name=f"{name}-{i}",
-                objective=float(objective.get("target", 0)) * 100,
+                objective=float(target) * 100,
                 sli=RawSLI(error_ratio_query=query),
                 description=str(spec.get("description", "")),
             )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from blacktop.kernel.errors import InputError
 from blacktop.observability import alert_windows, rules, slo
@@ -135,3 +137,54 @@ def test_builtin_windows_match_the_sre_workbook() -> None:
         5.6000000000000005,
         0.9333333333333333,
     ]
+
+
+def _problems_of(document: object) -> tuple[object, ...] | None:
+    """The problems parsing reports, or None when the document parses; other exceptions escape."""
+    try:
+        slo.parse_service_level(document)
+    except InputError as exc:
+        return exc.problems
+    return None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+SLO_KEYS = ["name", "objective", "sli", "alerting", "labels", "plugins", "description"]
+
+
+@st.composite
+def near_valid_specs(draw: st.DrawFn) -> dict[str, object]:
+    """Sloth-shaped documents whose every field may hold any JSON value."""
+    slos = draw(st.lists(st.dictionaries(st.sampled_from(SLO_KEYS), json_values, max_size=5), max_size=2))
+    document: dict[str, object] = {"version": "prometheus/v1", "service": draw(json_values), "slos": slos}
+    for key in ("labels", "slo_plugins"):
+        if draw(st.booleans()):
+            document[key] = draw(json_values)
+    return document
+
+
+@settings(max_examples=300)
+@given(near_valid_specs())
+def test_malformed_specs_raise_input_errors_only(document: dict[str, object]) -> None:
+    problems = _problems_of(document)
+    assert problems is None or len(problems) > 0
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(
+        [("sloth.slok.dev/v1", "PrometheusServiceLevel"), ("openslo/v1alpha", "SLO")],
+    ),
+    st.dictionaries(st.sampled_from(["metadata", "spec"]), json_values, max_size=2),
+    st.dictionaries(st.sampled_from(["service", "slos", "objectives", "timeWindows", "sloPlugins"]), json_values),
+)
+def test_malformed_kubernetes_and_openslo_specs_raise_input_errors_only(
+    kind: tuple[str, str], top: dict[str, object], spec: dict[str, object]
+) -> None:
+    document: dict[str, object] = {"apiVersion": kind[0], "kind": kind[1], "spec": spec, **top}
+    problems = _problems_of(document)
+    assert problems is None or len(problems) > 0
