@@ -182,7 +182,8 @@ def parse_observability_config(document: Mapping[str, Any]) -> ObservabilityConf
         return ObservabilityConfig.model_validate(document)
     except ValidationError as exc:
         problems = [Problem(path=_path(error["loc"]), message=error["msg"]) for error in exc.errors(include_url=False)]
-        name = (document.get("metadata") or {}).get("name", "<unnamed>")
+        metadata = document.get("metadata") if isinstance(document, Mapping) else None
+        name = metadata.get("name", "<unnamed>") if isinstance(metadata, Mapping) else "<unnamed>"
         raise InputError(f"ObservabilityConfig {name!r} is invalid", problems=problems) from exc
 
 

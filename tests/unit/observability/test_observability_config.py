@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from blacktop.kernel import schemas
 from blacktop.kernel.errors import InputError
@@ -126,3 +128,27 @@ def test_kind_definition() -> None:
     assert OBSERVABILITY_CONFIG_KIND.name == "observabilityconfigs.platform.company.io"
     assert OBSERVABILITY_CONFIG_KIND.schema["properties"]["spec"] == OBSERVABILITY_CONFIG_SCHEMA
     assert OBSERVABILITY_CONFIG_SCHEMA["required"] == ["service"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+SPEC_KEYS = ["service", "metrics", "tracing", "logging", "alerts", "dashboard"]
+
+
+@settings(max_examples=200)
+@given(
+    metadata=json_values,
+    spec=st.dictionaries(st.sampled_from(SPEC_KEYS), json_values, max_size=4),
+)
+def test_malformed_documents_raise_input_errors_only(metadata: object, spec: dict[str, Any]) -> None:
+    document = {"apiVersion": model.API_VERSION, "kind": model.KIND, "metadata": metadata, "spec": spec}
+    try:
+        model.parse_observability_config(document)
+    except InputError as exc:
+        problems = exc.problems
+    else:
+        problems = ()
+    assert all(p.path for p in problems)
