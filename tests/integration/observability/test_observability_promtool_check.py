@@ -73,3 +73,23 @@ def test_promtool_fixture_reports_how_to_install(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match="apt-get install -y prometheus"):
         find_promtool()
+
+
+SLOTH_GEN = sorted((SLOTH_EXAMPLES / "_gen").iterdir())
+
+
+def test_promtool_rejects_exactly_the_sloth_outputs_blacktop_does_not_generate(promtool: Path, tmp_path: Path) -> None:
+    """Ties the equality acceptance to promtool: every ``_gen`` output promtool accepts is compared.
+
+    ``tests/unit/observability/test_sloth_equality.py`` compares every example except its
+    ``UNSUPPORTED`` ones; those must be exactly the outputs promtool 2.42 rejects.
+    """
+    rejected = set()
+    for gen in SLOTH_GEN:
+        documents = [d for d in yaml.safe_load_all(gen.read_text()) if d]
+        for index, document in enumerate(documents):
+            path = tmp_path / f"{gen.stem}-{index}.yml"
+            path.write_text(yaml.safe_dump(document.get("spec", document)))
+            if run_promtool(promtool, "check", "rules", str(path)).returncode != 0:
+                rejected.add(gen.name)
+    assert rejected == {"contrib-slo-plugins.yml", "victoria-metrics.yml"}
