@@ -2,39 +2,52 @@
 
 ``kernel.selectors`` defines what each operator means; this module must agree with it exactly (a
 hypothesis test compares the two on random label sets). Positive label requirements (``=``, ``in``,
-exists) become ``uid IN (…)`` over the selector index of ``resource_labels``, so the database can
-start from the few matching labels instead of scanning every object of the kind; negative ones
-(``!=``, ``notin``, does-not-exist) become ``NOT EXISTS`` probes on the label primary key.
+exists) become joins with ``resource_labels``, so the database can start from the few matching
+labels (selector index) instead of scanning every object of the kind, or the other way round when
+statistics say so; negative ones (``!=``, ``notin``, does-not-exist) become ``NOT EXISTS`` probes
+on the label primary key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select, true, tuple_
+from sqlalchemy.orm import aliased
 
 from blacktop.kernel.ports import ListQuery
-from blacktop.kernel.selectors import FieldSelector, LabelSelector, Operator, Requirement
+from blacktop.kernel.selectors import LabelSelector, Operator, Requirement
 
 from .paging import Cursor
-from .tables import ResourceLabelRow, ResourceRow
+from .tables import EventRow, ResourceLabelRow, ResourceRow
 
 _POSITIVE = (Operator.EQUALS, Operator.IN)
 _NEGATIVE = (Operator.NOT_EQUALS, Operator.NOT_IN)
+_Ts = TypeVarTuple("_Ts")
 
 
-def label_condition(req: Requirement, *, group: str, kind: str) -> ColumnElement[bool]:
-    """The SQL condition for one label requirement on objects of ``group``/``kind``."""
-    labels = ResourceLabelRow
-    if req.operator in _POSITIVE or req.operator is Operator.EXISTS:
-        matching = select(labels.uid).where(labels.group == group, labels.kind == kind, labels.key == req.key)
-        if req.operator is not Operator.EXISTS:
-            matching = matching.where(labels.value.in_(req.values))
-        return ResourceRow.uid.in_(matching)
-    probe = select(labels.uid).where(labels.uid == ResourceRow.uid, labels.key == req.key)
-    if req.operator in _NEGATIVE:
-        probe = probe.where(labels.value.in_(req.values))
-    return not_(exists(probe))
+def with_label_selector(stmt: Select[*_Ts], selector: LabelSelector, *, group: str, kind: str) -> Select[*_Ts]:
+    """``stmt`` (a select from ``resources``) narrowed to objects of ``group``/``kind`` matching ``selector``.
+
+    Positive requirements join one label row each (``(uid, key)`` is unique, so rows never repeat);
+    the planner may start from the most selective label through the selector index, or from the
+    objects and probe the label primary key. Negative requirements are ``NOT EXISTS`` probes.
+    """
+    for req in selector.requirements:
+        if req.operator in _POSITIVE or req.operator is Operator.EXISTS:
+            label = aliased(ResourceLabelRow)
+            on = [label.uid == ResourceRow.uid, label.group == group, label.kind == kind, label.key == req.key]
+            if req.operator is not Operator.EXISTS:
+                on.append(label.value.in_(req.values))
+            stmt = stmt.join(label, and_(*on))
+            continue
+        probe = select(ResourceLabelRow.uid).where(
+            ResourceLabelRow.uid == ResourceRow.uid, ResourceLabelRow.key == req.key
+        )
+        if req.operator in _NEGATIVE:
+            probe = probe.where(ResourceLabelRow.value.in_(req.values))
+        stmt = stmt.where(not_(exists(probe)))
+    return stmt
 
 
 def field_condition(req: Requirement) -> ColumnElement[bool]:
@@ -57,23 +70,30 @@ def field_condition(req: Requirement) -> ColumnElement[bool]:
     return present if req.operator is Operator.EXISTS else not_(present)
 
 
-def selector_conditions(
-    label_selector: LabelSelector, field_selector: FieldSelector, *, group: str, kind: str
-) -> list[ColumnElement[bool]]:
-    """Every condition a list with these selectors adds to the kind's rows."""
-    conditions = [label_condition(r, group=group, kind=kind) for r in label_selector.requirements]
-    conditions.extend(field_condition(r) for r in field_selector.requirements)
-    return conditions
-
-
-def list_conditions(query: ListQuery, *, after: Cursor | None) -> Sequence[ColumnElement[bool]]:
-    """All WHERE conditions of a list: kind, namespace, selectors and the page's start key."""
-    conditions: list[ColumnElement[bool]] = [ResourceRow.group == query.group, ResourceRow.kind == query.kind]
+def with_list_query(stmt: Select[*_Ts], query: ListQuery, *, after: Cursor | None) -> Select[*_Ts]:
+    """``stmt`` (a select from ``resources``) narrowed to a list's kind, namespace, selectors and page start."""
+    stmt = stmt.where(ResourceRow.group == query.group, ResourceRow.kind == query.kind)
     if query.namespace is not None:
-        conditions.append(ResourceRow.namespace == query.namespace)
-    conditions.extend(
-        selector_conditions(query.label_selector, query.field_selector, group=query.group, kind=query.kind)
-    )
+        stmt = stmt.where(ResourceRow.namespace == query.namespace)
+    stmt = with_label_selector(stmt, query.label_selector, group=query.group, kind=query.kind)
+    stmt = stmt.where(*(field_condition(r) for r in query.field_selector.requirements))
     if after is not None:
-        conditions.append(tuple_(ResourceRow.namespace, ResourceRow.name) > tuple_(after.namespace, after.name))
-    return conditions
+        stmt = stmt.where(tuple_(ResourceRow.namespace, ResourceRow.name) > tuple_(after.namespace, after.name))
+    return stmt
+
+
+def list_statement(query: ListQuery, *, after: Cursor | None, limit: int | None) -> Select[str, str, Any, int]:
+    """Rows of (namespace, name, document, newest revision) for one page of a list.
+
+    Matching keys are sorted and cut to the page first, and documents fetched for those only, so a
+    broad selector never drags thousands of documents through the sort. The newest revision rides
+    along as a scalar subquery, so the page and its revision come from one statement's snapshot.
+    """
+    keys = with_list_query(select(ResourceRow.uid, ResourceRow.namespace, ResourceRow.name), query, after=after)
+    page = keys.order_by(ResourceRow.namespace, ResourceRow.name).limit(limit).subquery("page")
+    revision = select(func.coalesce(func.max(EventRow.revision), 0)).scalar_subquery()
+    return (
+        select(page.c.namespace, page.c.name, ResourceRow.document, revision)
+        .join(ResourceRow, ResourceRow.uid == page.c.uid)
+        .order_by(page.c.namespace, page.c.name)
+    )

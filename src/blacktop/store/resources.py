@@ -244,19 +244,18 @@ class SqlResourceStore:
             if query.continue_token
             else None
         )
-        columns = (ResourceRow.namespace, ResourceRow.name, ResourceRow.document)
-        stmt = select(*columns).where(*querying.list_conditions(query, after=after))
-        stmt = stmt.order_by(ResourceRow.namespace, ResourceRow.name)
-        if limit is not None:
-            stmt = stmt.limit(limit + 1)
+        stmt = querying.list_statement(query, after=after, limit=None if limit is None else limit + 1)
         async with self._snapshot(f"list {query.kind}.{query.group}") as conn:
-            revision = after.revision if after else await _newest_revision(conn)
             rows = (await conn.execute(stmt)).all()
+            if after is not None:
+                revision = after.revision
+            else:
+                revision = int(rows[0][3]) if rows else await _newest_revision(conn)
             if limit is None or len(rows) <= limit:
                 return ListPage(items=[row[2] for row in rows], revision=revision)
             rows = rows[:limit]
             cursor = paging.Cursor(namespace=rows[-1][0], name=rows[-1][1], revision=revision)
-            count = select(func.count()).select_from(ResourceRow).where(*querying.list_conditions(query, after=cursor))
+            count = querying.with_list_query(select(func.count()).select_from(ResourceRow), query, after=cursor)
             remaining = int(await conn.scalar(count) or 0)
         token = paging.encode_continue(cursor, group=query.group, kind=query.kind)
         return ListPage(items=[row[2] for row in rows], revision=revision, continue_token=token, remaining=remaining)
