@@ -210,8 +210,13 @@ def test_every_loadable_composition_renders_a_bare_composite(rel: str, index: in
 # -- the same API in both dialects ---------------------------------------------------------------
 
 
+CLAIM_ONLY_FIELDS = ("compositeDeletePolicy", "resourceRef", "writeConnectionSecretToRef")
+
+
 def claim_to_composite(claim: Mapping[str, Any], xrd: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """What the claim controller hands the renderer: the XR kind, the claim's spec and claim labels."""
+    """What the claim controller hands the renderer: the XR kind, the claim's spec minus claim-only
+    fields, and the claim labels."""
+    spec = {k: copy.deepcopy(v) for k, v in claim["spec"].items() if k not in CLAIM_ONLY_FIELDS}
     return {
         "apiVersion": claim["apiVersion"],
         "kind": xrd["spec"]["names"]["kind"],
@@ -224,7 +229,7 @@ def claim_to_composite(claim: Mapping[str, Any], xrd: Mapping[str, Any], name: s
                 "crossplane.io/claim-namespace": claim["metadata"]["namespace"],
             },
         },
-        "spec": copy.deepcopy(dict(claim["spec"])),
+        "spec": spec,
     }
 
 
@@ -233,6 +238,11 @@ def test_legacy_and_pipeline_database_compositions_render_the_same_resources() -
     claim = load_all(root / "v0.3.0-legacy" / "examples" / "postgres-claim.yaml")[0]
     xrd = load_one(root / "v0.3.0-legacy" / "definition.yaml")
     xr = claim_to_composite(claim, xrd, "configuration-aws-database-postgres-x7k2p")
+    # Crossplane points a v1 XR's secret at the composition's namespace, named by the XR's UID.
+    xr["spec"]["writeConnectionSecretToRef"] = {
+        "name": xr["metadata"]["uid"],
+        "namespace": "upbound-system",
+    }
     # Defaults the API server applies from the XRD schema.
     xr["spec"]["parameters"].setdefault("deletionPolicy", "Delete")
     xr["spec"]["parameters"].setdefault("providerConfigName", "default")
@@ -240,9 +250,17 @@ def test_legacy_and_pipeline_database_compositions_render_the_same_resources() -
     pipeline = render_composite(xr, load_one(root / "v0.14.0-pipeline" / "composition.yaml"))
     assert [r.name for r in legacy.resources] == [r.name for r in pipeline.resources]
     assert [r.resource for r in legacy.resources] == [r.resource for r in pipeline.resources]
+    assert legacy.connection_secret_ref == pipeline.connection_secret_ref
+    assert pipeline.connection_secret_ref == {
+        "name": "6c1d1a4c-0000-4000-8000-000000000001",
+        "namespace": "upbound-system",
+    }
     instance = pipeline.resource("RDSInstanceSmall").resource
     assert instance["spec"]["forProvider"]["engine"] == "postgres"
-    assert instance["spec"]["writeConnectionSecretToRef"]["name"] == "6c1d1a4c-0000-4000-8000-000000000001-sql"
+    assert instance["spec"]["writeConnectionSecretToRef"] == {
+        "name": "6c1d1a4c-0000-4000-8000-000000000001-sql",
+        "namespace": "upbound-system",
+    }
     assert instance["metadata"]["labels"]["crossplane.io/claim-name"] == "configuration-aws-database-postgres"
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from blacktop.resources.composition import golang
 
@@ -98,3 +100,31 @@ def test_patterns_re2_does_not_accept_are_refused(pattern: str, fragment: str) -
 
 def test_go_json_escapes_html_and_sorts_keys() -> None:
     assert golang.go_json({"b": "&", "a": [1, 2.5, None, True]}) == '{"a":[1,2.5,null,true],"b":"\\u0026"}'
+
+
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=6)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+    max_leaves=6,
+)
+
+
+@given(value=_json, verb=st.sampled_from(["v", "s", "d", "q", "x", "f", "t"]))
+def test_sprintf_formats_any_json_value_without_raising(value: Any, verb: str) -> None:
+    assert isinstance(golang.sprintf(f"%{verb}", value), str)
+
+
+@given(text=st.text())
+def test_percent_s_of_a_string_is_the_string(text: str) -> None:
+    assert golang.sprintf("%s", text) == text
+    assert golang.sprintf("%v", text) == text
+
+
+@given(number=st.integers(min_value=-(2**63), max_value=2**63 - 1))
+def test_percent_d_of_an_int_is_its_decimal(number: int) -> None:
+    assert golang.sprintf("%d", number) == str(number)
+
+
+@given(number=st.floats(allow_nan=False, allow_infinity=False))
+def test_float_v_round_trips(number: float) -> None:
+    assert float(golang.format_float_shortest(number)) == number

@@ -415,3 +415,12 @@ def test_pipeline_templates_need_names() -> None:
     with pytest.raises(InvalidCompositionError, match="resource name is required") as caught:
         load_composition(composition({"base": {"apiVersion": "v1", "kind": "Thing"}}))
     assert caught.value.problems[0].path == "spec.pipeline[0].input.resources[0].name"
+
+
+def test_v1_connection_secret_ref_defaults_to_the_uid_in_the_compositions_namespace() -> None:
+    doc = composition(template("a"))
+    doc["spec"]["writeConnectionSecretsToNamespace"] = "crossplane-system"
+    assert render_composite(XR, doc).connection_secret_ref == {"name": "uid-1", "namespace": "crossplane-system"}
+    own = {**XR, "spec": {"writeConnectionSecretToRef": {"name": "mine", "namespace": "ns"}}}
+    assert render_composite(own, doc).connection_secret_ref == {"name": "mine", "namespace": "ns"}
+    assert render_composite(XR, composition(template("a"))).connection_secret_ref is None

@@ -157,9 +157,9 @@ def _format_int(spec: _Spec, value: int) -> str:
     elif verb == "b":
         body = format(abs(value), "b")
     elif verb == "c":
-        return chr(value)
+        return _rune(value)
     elif verb == "q":
-        return "'" + _go_quote(chr(value))[1:-1].replace("'", "\\'") + "'"
+        return "'" + _go_quote(_rune(value))[1:-1].replace("'", "\\'") + "'"
     else:
         return _bad(verb, value)
     if spec.precision is not None:
@@ -168,6 +168,13 @@ def _format_int(spec: _Spec, value: int) -> str:
         body = ("0x" if verb == "x" else "0X") + body
     sign = "-" if value < 0 else ("+" if spec.plus else (" " if spec.space else ""))
     return sign + body
+
+
+def _rune(value: int) -> str:
+    """Go's rune conversion: an invalid code point becomes U+FFFD."""
+    if 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF:
+        return chr(value)
+    return "\ufffd"
 
 
 def _format_float(spec: _Spec, value: float) -> str:

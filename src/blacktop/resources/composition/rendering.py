@@ -370,7 +370,23 @@ def _finish(run: RenderState, composition: loading.Composition) -> RenderResult:
         composite_provenance=dict(run.xr_provenance),
         dropped=tuple(run.dropped),
         composite_ready=run.composite_ready,
+        connection_secret_ref=_v1_connection_secret_ref(run.observed_xr, composition),
     )
+
+
+def _v1_connection_secret_ref(xr: Mapping[str, Any], composition: loading.Composition) -> dict[str, str] | None:
+    """A v1 XR's secret: its own ``writeConnectionSecretToRef``, else the Composition's
+    ``writeConnectionSecretsToNamespace`` with the XR's UID as the name (spec sheet 1.7)."""
+    spec = xr.get("spec") or {}
+    if "crossplane" in spec:
+        return None  # v2 XRs compose their secret themselves
+    own = spec.get("writeConnectionSecretToRef") or {}
+    if own.get("name"):
+        return {k: str(v) for k, v in own.items() if k in ("name", "namespace") and v}
+    uid = (xr.get("metadata") or {}).get("uid")
+    if composition.write_connection_secrets_to_namespace and uid:
+        return {"name": str(uid), "namespace": composition.write_connection_secrets_to_namespace}
+    return None
 
 
 def _connection_secret(run: RenderState, composition: loading.Composition) -> ComposedResource | None:

@@ -111,6 +111,8 @@ class RenderResult:
     composite_provenance: Mapping[str, FieldSource] = field(default_factory=dict)
     dropped: tuple[str, ...] = ()
     composite_ready: bool = True
+    connection_secret_ref: Mapping[str, str] | None = None
+    """Where Crossplane writes a v1 XR's connection secret (``name``, ``namespace``), if anywhere."""
 
     @property
     def unready(self) -> tuple[str, ...]:
