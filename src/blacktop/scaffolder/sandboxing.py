@@ -28,9 +28,12 @@ from typing import Any, Final
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
+from jinja2.filters import do_join
 from jinja2.lexer import Token, TokenStream
+from jinja2.nodes import EvalContext
 from jinja2.runtime import ChainableUndefined, Context, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import pass_eval_context
 from jinja2.visitor import NodeTransformer
 
 from . import filters as bt_filters
@@ -295,6 +298,16 @@ class _SandboxedEnvironment(ImmutableSandboxedEnvironment):
             return _JS_LIST_METHODS[attribute](obj)
         return super().getattr(obj, attribute)
 
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+
+        def refuse(*args: Any, **kwargs: Any) -> str:
+            raise SecurityError("str.format is not available in templates; use ~ or the replace filter")
+
+        return refuse
+
     def getitem(self, obj: Any, argument: Any) -> Any:
         _tick()
         return super().getitem(obj, argument)
@@ -352,11 +365,25 @@ def _finalize(value: Any) -> str:
     return js_string(value)
 
 
+def _check_planned(size: int) -> None:
+    """Refuse before allocating: ``size`` is what an operation is about to produce."""
+    budget = _BUDGET.get()
+    if budget is not None and size > budget.limits.max_output_chars:
+        raise RenderLimitExceeded(
+            f"template rendering would produce {size} characters, over the limit of {budget.limits.max_output_chars}"
+        )
+
+
 def _wrap_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Budget every filter call and bound the size of what it returns."""
+    """Budget every filter call, refuse huge numeric arguments (widths) and bound what it returns."""
+
+    skip = 2 if hasattr(fn, "jinja_pass_arg") else 1  # the context argument and the filtered value
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _tick()
+        for arg in (*args[skip:], *kwargs.values()):
+            if isinstance(arg, int) and not isinstance(arg, bool):
+                _check_planned(abs(arg))
         try:
             return _check_size(fn(*args, **kwargs))
         except bt_filters.FilterError as exc:
@@ -370,7 +397,28 @@ def _wrap_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-_REMOVED_FILTERS: Final = ("random", "xmlattr")
+def _replace_filter(value: Any, old: Any, new: Any, count: Any = None) -> str:
+    """Replace ``old`` with ``new`` (at most ``count`` times), like nunjucks' ``replace`` with a string."""
+    text, old_s, new_s = js_string(value), js_string(old), js_string(new)
+    hits = text.count(old_s) if old_s else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        hits = min(hits, count)
+    _check_planned(len(text) + hits * (len(new_s) - len(old_s)))
+    return text.replace(old_s, new_s, count if isinstance(count, int) else -1)
+
+
+@pass_eval_context
+def _join_filter(eval_ctx: EvalContext, value: Any, d: str = "", attribute: Any = None) -> str:
+    """Join items with ``d``; items print as nunjucks prints them (``true``, not ``True``)."""
+    items = list(value) if not isinstance(value, Undefined) else []
+    if attribute is None:
+        parts = [js_string(item) for item in items]
+        _check_planned(sum(len(p) for p in parts) + len(str(d)) * max(len(parts) - 1, 0))
+        return str(d).join(parts)
+    return str(do_join(eval_ctx, items, d, attribute))
+
+
+_REMOVED_FILTERS: Final = ("random", "xmlattr", "format")
 _REMOVED_GLOBALS: Final = ("lipsum", "dict", "namespace")
 
 
@@ -409,12 +457,16 @@ def build_environment(
         lstrip_blocks=lstrip_blocks,
         extensions=[_NunjucksOperators],
         cache_size=0,
+        # Constant folding would run filters at compile time, outside every budget.
+        optimized=False,
     )
     for name in _REMOVED_FILTERS:
         env.filters.pop(name, None)
     for name in _REMOVED_GLOBALS:
         env.globals.pop(name, None)
-    env.filters.update({"dump": _dump_filter, "jsonify": _dump_filter, **filters})
+    env.filters.update(
+        {"dump": _dump_filter, "jsonify": _dump_filter, "replace": _replace_filter, "join": _join_filter, **filters}
+    )
     env.filters = {name: _wrap_filter(fn) for name, fn in env.filters.items()}
     env.globals.update(
         {

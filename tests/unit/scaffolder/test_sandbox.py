@@ -41,6 +41,9 @@ ESCAPES = {
     "dict-update-mutates": "${{ parameters.obj.update({'k': 'w'}) }}",
     "in-mixed-text": "hello ${{ ''.__class__.__base__ }}",
     "in-statement": "{% for c in ''.__class__.__mro__ %}x{% endfor %}",
+    "map-attribute": "${{ parameters.tags | map(attribute='__class__') | list }}",
+    "sort-attribute": "${{ parameters.tags | sort(attribute='__class__') }}",
+    "str-format-method": "${{ 'x{0}'.format(1) }}",
 }
 
 
@@ -71,6 +74,10 @@ EXHAUSTION = {
     "output-size": "{% for i in range(1000) %}${{ 'x' * 1000 }}{% endfor %}",
     "concat-growth": "${{ ('x' * 60000) ~ ('x' * 60000) }}",
     "filter-growth": "${{ ('x' * 60000) | replace('x', 'xx') }}",
+    "format-width": "${{ 'x' | center(100000000) }}",
+    "indent-width": "${{ 'a\nb' | indent(100000000) }}",
+    "replace-growth-planned": "${{ ('a' * 90000) | replace('a', 'aaaaaaaaaa') }}",
+    "join-growth-planned": "${{ ([('x' * 90000)] * 5) | join('') }}",
     "recursive-macro": "{% macro f() %}${{ f() }}{% endmacro %}${{ f() }}",
 }
 
@@ -110,3 +117,26 @@ def test_random_and_lipsum_are_not_available() -> None:
     assert "random" not in renderer.filter_names
     with pytest.raises(TemplateRenderError):
         renderer.render_string("${{ [1, 2] | random }}", CONTEXT)
+
+
+def test_large_filter_inputs_are_fine() -> None:
+    ctx = build_context(parameters={"port": 3_000_000_000})
+    assert TemplateRenderer(limits=LIMITS).render_string("${{ parameters.port | string }}", ctx) == "3000000000"
+
+
+def test_join_prints_like_nunjucks() -> None:
+    ctx = build_context(parameters={"flags": [True, None, 1.0]})
+    assert TemplateRenderer().render_string("${{ parameters.flags | join('|') }}", ctx) == "true||1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("${{ 'x' | center(100000000) }}", id="constant-width"),
+        pytest.param("${{ ('a' * 90000) | replace('a', 'aaaaaaaaaa') }}", id="constant-replace"),
+    ],
+)
+def test_oversized_results_are_refused_before_they_are_built(text: str) -> None:
+    # Constant arguments must not be folded at compile time, outside the budget.
+    with pytest.raises(RenderLimitExceeded, match="would produce"):
+        TemplateRenderer(limits=LIMITS).render_string(text, CONTEXT)

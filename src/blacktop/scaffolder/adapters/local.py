@@ -32,6 +32,7 @@ class LocalDirectoryWorkspace:
         if not self._root.is_dir():
             raise WorkspaceFileNotFound(f"workspace folder {str(root)!r} does not exist; create it first")
         self._limits = limits or WorkspaceLimits()
+        self._size_cache: dict[str, int] | None = None
 
     @property
     def root(self) -> Path:
@@ -76,7 +77,9 @@ class LocalDirectoryWorkspace:
             raise WorkspaceFileExists(f"workspace file {clean!r} already exists; set replace/overwrite to replace it")
         if full.is_dir() and not full.is_symlink():
             raise WorkspaceFileExists(f"cannot write file {clean!r}: a folder of that name exists")
-        check_limits(self._limits, await self.snapshot(), replacing=clean, adding=file)
+        sizes = self._sizes()
+        check_limits(self._limits, sizes, path=clean, size=len(file.content))
+        sizes[clean] = len(file.content)
         full.parent.mkdir(parents=True, exist_ok=True)
         self._confined(paths.parent_of(clean))
         if full.is_symlink() or full.exists():
@@ -91,6 +94,7 @@ class LocalDirectoryWorkspace:
 
     async def delete(self, path: str) -> bool:
         """Delete a file, symlink or folder."""
+        self._size_cache = None
         clean = paths.normalize_path(path, what="workspace path")
         full = self._root / clean if clean else self._root
         if full.is_symlink():
@@ -109,6 +113,7 @@ class LocalDirectoryWorkspace:
 
     async def rename(self, source: str, target: str, *, overwrite: bool = False) -> None:
         """Move a file or folder inside the workspace."""
+        self._size_cache = None
         src = paths.normalize_path(source, what="rename source")
         dst = paths.normalize_path(target, what="rename target")
         src_full, dst_full = self._confined(src), self._confined(dst)
@@ -131,6 +136,19 @@ class LocalDirectoryWorkspace:
     async def snapshot(self) -> Sequence[WorkspaceFile]:
         """Every file with its contents, sorted by path."""
         return sorted(_walk(self._root, with_content=True), key=lambda f: f.path)
+
+    def _sizes(self) -> dict[str, int]:
+        """File sizes for the limit checks: walked with ``stat`` once, then kept up to date by ``save``."""
+        if self._size_cache is not None:
+            return self._size_cache
+        sizes: dict[str, int] = {}
+        for folder, dirs, files in os.walk(self._root, followlinks=False):
+            here = Path(folder)
+            for name in [*files, *[d for d in dirs if (here / d).is_symlink()]]:
+                full = here / name
+                sizes[full.relative_to(self._root).as_posix()] = full.lstat().st_size if not full.is_symlink() else 0
+        self._size_cache = sizes
+        return sizes
 
     def _confined(self, clean: str) -> Path:
         """The absolute path for ``clean`` after resolving symlinks; refused if it leaves the root."""

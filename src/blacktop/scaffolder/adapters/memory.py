@@ -6,7 +6,7 @@ which is all git needs. Symlinks are stored as entries whose target must resolve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .. import paths
 from ..errors import PathNotAllowed, WorkspaceFileExists, WorkspaceFileNotFound, WorkspaceLimitExceeded
@@ -96,26 +96,25 @@ class InMemoryWorkspace:
             raise WorkspaceFileExists(f"workspace file {clean!r} already exists; set replace/overwrite to replace it")
         if any(p.startswith(clean + "/") for p in self._files):
             raise WorkspaceFileExists(f"cannot write file {clean!r}: a folder of that name exists")
-        check_limits(self._limits, self._files.values(), replacing=clean, adding=file)
+        check_limits(
+            self._limits, {p: len(f.content) for p, f in self._files.items()}, path=clean, size=len(file.content)
+        )
         self._files[clean] = WorkspaceFile(clean, file.content, file.executable, file.symlink)
 
 
-def check_limits(
-    limits: WorkspaceLimits, existing: Iterable[WorkspaceFile], *, replacing: str, adding: WorkspaceFile
-) -> None:
-    """Raise ``WorkspaceLimitExceeded`` if adding ``adding`` (replacing ``replacing``) passes a limit."""
-    size = len(adding.content)
+def check_limits(limits: WorkspaceLimits, sizes: Mapping[str, int], *, path: str, size: int) -> None:
+    """Raise ``WorkspaceLimitExceeded`` if writing ``size`` bytes at ``path`` passes a limit.
+
+    ``sizes`` maps every current file path to its size in bytes.
+    """
     if size > limits.max_file_bytes:
         raise WorkspaceLimitExceeded(
-            f"workspace file {adding.path!r} is {size} bytes, over the limit of {limits.max_file_bytes} bytes"
+            f"workspace file {path!r} is {size} bytes, over the limit of {limits.max_file_bytes} bytes"
         )
-    count, total = 1, size
-    for f in existing:
-        if f.path != replacing:
-            count += 1
-            total += len(f.content)
+    count = len(sizes) + (0 if path in sizes else 1)
     if count > limits.max_files:
         raise WorkspaceLimitExceeded(f"the workspace would hold {count} files, over the limit of {limits.max_files}")
+    total = sum(sizes.values()) - sizes.get(path, 0) + size
     if total > limits.max_total_bytes:
         raise WorkspaceLimitExceeded(
             f"the workspace would hold {total} bytes, over the limit of {limits.max_total_bytes} bytes"
