@@ -154,7 +154,7 @@ def load_composition(document: Mapping[str, Any], *, functions: Collection[str] 
         pt = _load_pt(spec, "spec", found, native=True)
         steps = [Step(name="resources", function="", kind="patch-and-transform", patch_and_transform=pt)]
     annotations = (document.get("metadata") or {}).get("annotations") or {}
-    if annotations.get(_SCHEMA_VALIDATION_ANNOTATION) in ("strict", "warn", "loose"):
+    if annotations.get(_SCHEMA_VALIDATION_ANNOTATION) in ("strict", "warn"):
         found.warnings.append(
             f"schema-aware validation ({_SCHEMA_VALIDATION_ANNOTATION}: "
             f"{annotations[_SCHEMA_VALIDATION_ANNOTATION]}) is not performed by blacktop"

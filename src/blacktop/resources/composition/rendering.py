@@ -329,7 +329,7 @@ def _composite_output(run: RenderState, composition: loading.Composition) -> dic
     if composition.native:
         return run.desired_xr
     out = _identity(run.observed_xr)
-    lost = sorted(k for k in run.xr_provenance if not k.startswith("status"))
+    lost = sorted(k for k in run.xr_provenance if k != "status" and not k.startswith(("status.", "status[")))
     for path in lost:
         run.warn(
             f"{run.xr_provenance[path].describe()} wrote {path} of the composite, which is lost: "
