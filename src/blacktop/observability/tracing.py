@@ -97,7 +97,8 @@ def render_collector_config(
         },
         "processors": {
             "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
-            "probabilistic_sampler": {"sampling_percentage": float(percentage), "mode": "hash_seed"},
+            # Trace-id hashing (the default mode) keeps whole traces across services.
+            "probabilistic_sampler": {"sampling_percentage": float(percentage)},
             "resource": {"attributes": attributes},
             "batch": {},
         },
