@@ -49,11 +49,12 @@ from blacktop.settings import Settings
 from blacktop.store.leases import SqlLeaseStore
 from blacktop.telemetry import PlatformMetrics
 from blacktop.wiring import Wiring
+from blacktop.wiring import catalog as catalog_wiring
 
 log = logging.getLogger("blacktop")
 
 
-FEATURES: list[Callable[[Wiring], None]] = []
+FEATURES: list[Callable[[Wiring], None]] = [catalog_wiring.wire]
 """Each feature's ``wire`` function, in the order they are wired."""
 
 

@@ -1,0 +1,555 @@
+"""The service catalog's SQL storage: entities, relations, search rows, full text and locations.
+
+Entities are written in bulk (one statement per table per batch) because a location refresh may
+carry 100,000 of them; only entities whose hash changed reach this module. Filters run on the
+flattened ``catalog_search`` rows (Backstage's design); ``relations.<type>`` conditions run on the
+relation rows. Full text is FTS5 on SQLite and ``tsvector``/GIN on PostgreSQL, written with each
+entity change. Served entities are stitched on read from the processed document and the relation
+rows whose source is the entity, so a change to one entity never requires rewriting its peers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from blacktop import catalog
+from blacktop.catalog import querying, records
+from blacktop.kernel.errors import Problem
+
+from . import errors
+from .tables import UtcDateTime
+
+metadata = MetaData()
+
+locations_table = Table(
+    "catalog_locations", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("key", String(2048), nullable=False, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("refreshed_at", UtcDateTime(), nullable=True),
+    Column("summary", JSON, nullable=False),
+    Column("problems", JSON, nullable=False),
+)  # fmt: skip
+entities = Table(
+    "catalog_entities", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", String(64), nullable=False, unique=True),
+    Column("ref", String(512), nullable=False, unique=True),
+    Column("kind", String(63), nullable=False),
+    Column("namespace", String(63), nullable=False),
+    Column("name", String(253), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("location_id", String(64), nullable=True),
+    Column("location_key", Text, nullable=False),
+    Column("orphan", Boolean, nullable=False),
+    Column("errors", JSON, nullable=False),
+)  # fmt: skip
+relations = Table(
+    "catalog_relations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("origin_id", Integer, nullable=False),
+    Column("source_ref", String(512), nullable=False),
+    Column("type", String(63), nullable=False),
+    Column("type_key", String(63), nullable=False),
+    Column("target_ref", String(512), nullable=False),
+)  # fmt: skip
+search = Table(
+    "catalog_search", metadata,
+    Column("entity_id", Integer, nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("value", String(200), nullable=True),
+    Column("original", Text, nullable=True),
+)  # fmt: skip
+processing_errors = Table(
+    "catalog_errors", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("location_id", String(64), nullable=False),
+    Column("document", Text, nullable=True),
+    Column("line", Integer, nullable=True),
+    Column("path", Text, nullable=False),
+    Column("message", Text, nullable=False),
+)  # fmt: skip
+
+CATALOG_TABLES: Final = (
+    "catalog_fulltext", "catalog_search", "catalog_relations", "catalog_errors", "catalog_entities",
+    "catalog_locations",
+)  # fmt: skip
+"""The catalog's tables, referencing tables first (safe order for deleting rows)."""
+
+_CHUNK: Final = 500
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    return {"path": problem.path, "message": problem.message, "document": problem.document, "line": problem.line}
+
+
+def _problem(value: Mapping[str, Any]) -> Problem:
+    return Problem(
+        path=str(value.get("path", "")), message=str(value.get("message", "")),
+        document=value.get("document"), line=value.get("line"),
+    )  # fmt: skip
+
+
+class SqlCatalogRepository:
+    """``catalog.ports.CatalogRepository`` on SQLite or PostgreSQL (migrated to ``0003_catalog``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pg = engine.dialect.name == "postgresql"
+
+    @asynccontextmanager
+    async def _write(self, action: str) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._engine.connect() as conn:
+                if not self._pg:
+                    await conn.execution_options(sqlite_begin="IMMEDIATE")
+                async with conn.begin():
+                    yield conn
+        except Exception as exc:
+            if errors.is_translatable(exc):
+                raise errors.translate(exc, url=self._engine.url, action=action) from exc
+            raise
+
+    @asynccontextmanager
+    async def _read(self, action: str) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._engine.connect() as conn, conn.begin():
+                yield conn
+        except Exception as exc:
+            if errors.is_translatable(exc):
+                raise errors.translate(exc, url=self._engine.url, action=action) from exc
+            raise
+
+    # -- locations -------------------------------------------------------------------------------
+
+    async def add_location(self, location: records.LocationRecord) -> None:
+        """Store a new location."""
+        async with self._write("register a catalog location") as conn:
+            await conn.execute(
+                insert(locations_table).values(
+                    id=location.id, type=location.type, target=location.target, key=location.key,
+                    created_at=location.created_at, refreshed_at=None, summary={}, problems=[],
+                )
+            )  # fmt: skip
+
+    async def get_location(self, location_id: str) -> records.LocationRecord | None:
+        """The location with this id, or None."""
+        async with self._read("read a catalog location") as conn:
+            row = (await conn.execute(select(locations_table).where(locations_table.c.id == location_id))).first()
+        return None if row is None else _location(row._mapping)
+
+    async def find_location(self, type_: str, target: str) -> records.LocationRecord | None:
+        """The location registered for ``type:target``, or None."""
+        async with self._read("read a catalog location") as conn:
+            row = (
+                await conn.execute(select(locations_table).where(locations_table.c.key == f"{type_}:{target}"))
+            ).first()
+        return None if row is None else _location(row._mapping)
+
+    async def list_locations(self) -> list[records.LocationRecord]:
+        """Every location, oldest first."""
+        async with self._read("list catalog locations") as conn:
+            rows = await conn.execute(
+                select(locations_table).order_by(locations_table.c.created_at, locations_table.c.id)
+            )
+        return [_location(r._mapping) for r in rows]
+
+    async def delete_location(self, location_id: str) -> None:
+        """Remove a location row and its processing errors."""
+        async with self._write("delete a catalog location") as conn:
+            await conn.execute(delete(processing_errors).where(processing_errors.c.location_id == location_id))
+            await conn.execute(delete(locations_table).where(locations_table.c.id == location_id))
+
+    async def save_location_state(
+        self, location_id: str, *, refreshed_at: datetime, summary: Mapping[str, Any], problems: Sequence[Problem]
+    ) -> None:
+        """Record the last refresh: its summary, and its problems as processing-error rows."""
+        async with self._write("record a catalog refresh") as conn:
+            await conn.execute(
+                update(locations_table)
+                .where(locations_table.c.id == location_id)
+                .values(refreshed_at=refreshed_at, summary=dict(summary), problems=[_problem_json(p) for p in problems])
+            )
+            await conn.execute(delete(processing_errors).where(processing_errors.c.location_id == location_id))
+            if problems:
+                await conn.execute(
+                    insert(processing_errors),
+                    [
+                        {"location_id": location_id, "document": p.document, "line": p.line, "path": p.path,
+                         "message": p.message}
+                        for p in problems
+                    ],
+                )  # fmt: skip
+
+    # -- entity writes ---------------------------------------------------------------------------
+
+    async def hashes_of_location(self, location_id: str) -> dict[str, tuple[str, bool]]:
+        """``{ref: (hash, orphan)}`` of the entities a location holds."""
+        async with self._read("read catalog hashes") as conn:
+            rows = await conn.execute(
+                select(entities.c.ref, entities.c.hash, entities.c.orphan).where(entities.c.location_id == location_id)
+            )
+            return {r.ref: (r.hash, bool(r.orphan)) for r in rows}
+
+    async def owners(self, refs: Sequence[str]) -> dict[str, records.Owner]:
+        """Who holds each of ``refs``."""
+        found: dict[str, records.Owner] = {}
+        async with self._read("read catalog owners") as conn:
+            for chunk in _chunks(list(refs)):
+                rows = await conn.execute(
+                    select(entities.c.ref, entities.c.location_id, entities.c.location_key, entities.c.orphan).where(
+                        entities.c.ref.in_(chunk)
+                    )
+                )
+                for r in rows:
+                    found[r.ref] = records.Owner(r.location_id, r.location_key, bool(r.orphan))
+        return found
+
+    async def write_entities(self, location_id: str, writes: Sequence[records.EntityWrite]) -> None:
+        """Insert or update entities with their relations, search rows and full text, in one transaction."""
+        if not writes:
+            return
+        async with self._write("write catalog entities") as conn:
+            for chunk in _chunks(list(writes)):
+                await self._write_chunk(conn, location_id, chunk)
+
+    async def _write_chunk(
+        self, conn: AsyncConnection, location_id: str, writes: Sequence[records.EntityWrite]
+    ) -> None:
+        keys = [w.ref.key for w in writes]
+        found = await conn.execute(
+            select(entities.c.ref, entities.c.id, entities.c.uid).where(entities.c.ref.in_(keys))
+        )
+        existing: dict[str, int] = {}
+        uids: dict[str, str] = {}
+        for r in found:
+            existing[r.ref], uids[r.ref] = r.id, r.uid
+        changed_ids = list(existing.values())
+        if changed_ids:
+            await self._clear_indexes(conn, changed_ids)
+            await conn.execute(
+                update(entities).where(entities.c.id == bindparam("b_id")).values(
+                    document=bindparam("b_document"), hash=bindparam("b_hash"), location_id=location_id,
+                    location_key=bindparam("b_location_key"), orphan=False, errors=[],
+                ),
+                [
+                    {"b_id": existing[w.ref.key], "b_document": dict(w.document), "b_hash": w.hash,
+                     "b_location_key": w.location_key}
+                    for w in writes if w.ref.key in existing
+                ],
+            )  # fmt: skip
+        new = [w for w in writes if w.ref.key not in existing]
+        uids.update({w.ref.key: str(uuid.uuid4()) for w in new})
+        ids = dict(existing)
+        if new:
+            result = await conn.execute(
+                insert(entities).returning(entities.c.id, entities.c.ref, sort_by_parameter_order=True),
+                [
+                    {"uid": uids[w.ref.key], "ref": w.ref.key, "kind": w.ref.kind.lower(),
+                     "namespace": w.ref.namespace.lower(), "name": w.ref.name.lower(), "document": dict(w.document),
+                     "hash": w.hash, "location_id": location_id, "location_key": w.location_key, "orphan": False,
+                     "errors": []}
+                    for w in new
+                ],
+            )  # fmt: skip
+            ids.update({r.ref: r.id for r in result})
+        relation_rows = [
+            {"origin_id": ids[w.ref.key], "source_ref": r.source.key, "type": r.type, "type_key": r.type.lower(),
+             "target_ref": r.target.key}
+            for w in writes for r in w.relations
+        ]  # fmt: skip
+        if relation_rows:
+            await conn.execute(insert(relations), relation_rows)
+        search_rows = [
+            {"entity_id": ids[w.ref.key], "key": s.key, "value": s.value, "original": s.original}
+            for w in writes for s in w.search
+        ] + [{"entity_id": ids[w.ref.key], "key": "metadata.uid", "value": uids[w.ref.key], "original": uids[w.ref.key]}
+             for w in writes]  # fmt: skip
+        if search_rows:
+            await conn.execute(insert(search), search_rows)
+        await self._write_fulltext(conn, [(ids[w.ref.key], w.text) for w in writes])
+
+    async def _write_fulltext(self, conn: AsyncConnection, rows: Sequence[tuple[int, str]]) -> None:
+        if not rows:
+            return
+        if self._pg:
+            await conn.execute(
+                text("INSERT INTO catalog_fulltext (entity_id, body) VALUES (:id, to_tsvector('simple', :body))"),
+                [{"id": i, "body": body} for i, body in rows],
+            )
+        else:
+            await conn.execute(
+                text("INSERT INTO catalog_fulltext (rowid, body) VALUES (:id, :body)"),
+                [{"id": i, "body": body} for i, body in rows],
+            )
+
+    async def _clear_indexes(self, conn: AsyncConnection, ids: Sequence[int]) -> None:
+        await conn.execute(delete(relations).where(relations.c.origin_id.in_(ids)))
+        await conn.execute(delete(search).where(search.c.entity_id.in_(ids)))
+        if self._pg:
+            await conn.execute(text("DELETE FROM catalog_fulltext WHERE entity_id = ANY(:ids)"), {"ids": list(ids)})
+        else:
+            await conn.execute(text("DELETE FROM catalog_fulltext WHERE rowid = :id"), [{"id": i} for i in ids])
+
+    async def delete_entities(self, refs: Sequence[str]) -> None:
+        """Remove entities and everything indexed for them."""
+        if not refs:
+            return
+        async with self._write("delete catalog entities") as conn:
+            for chunk in _chunks(list(refs)):
+                ids = [r.id for r in await conn.execute(select(entities.c.id).where(entities.c.ref.in_(chunk)))]
+                if ids:
+                    await self._clear_indexes(conn, ids)
+                    await conn.execute(delete(entities).where(entities.c.id.in_(ids)))
+
+    async def mark_orphans(self, refs: Sequence[str]) -> None:
+        """Keep entities but flag them as orphans (claimable by any location)."""
+        async with self._write("mark catalog orphans") as conn:
+            for chunk in _chunks(list(refs)):
+                await conn.execute(
+                    update(entities).where(entities.c.ref.in_(chunk)).values(orphan=True, location_id=None)
+                )
+                await conn.execute(
+                    delete(search).where(
+                        search.c.entity_id.in_(select(entities.c.id).where(entities.c.ref.in_(chunk))),
+                        search.c.key == "metadata.annotations.backstage.io/orphan",
+                    )
+                )
+                await conn.execute(
+                    insert(search).from_select(
+                        ["entity_id", "key", "value", "original"],
+                        select(
+                            entities.c.id, text("'metadata.annotations.backstage.io/orphan'"), text("'true'"),
+                            text("'true'"),
+                        ).where(entities.c.ref.in_(chunk)),
+                    )
+                )  # fmt: skip
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def query(self, query: records.EntityQuery) -> records.EntityPage:
+        """Entities matching a filter (and substring/full-text term), ordered and paged."""
+        condition = self._filter_condition(query.filter)
+        if query.fulltext:
+            condition = and_(condition, self._term_condition(query.fulltext, query.fulltext_fields))
+        stmt: Select[Any] = select(entities).where(condition)
+        for order in query.order:
+            sort = (
+                select(func.min(search.c.value))
+                .where(search.c.entity_id == entities.c.id, search.c.key == order.field)
+                .scalar_subquery()
+            )
+            # Backstage (since 3.7) leaves out entities that lack the order field.
+            stmt = stmt.where(
+                entities.c.id.in_(select(search.c.entity_id).where(search.c.key == order.field))
+            ).order_by(sort.desc() if order.descending else sort.asc())
+        stmt = stmt.order_by(entities.c.ref)
+        if query.limit is not None:
+            stmt = stmt.limit(query.limit)
+        if query.offset:
+            stmt = stmt.offset(query.offset)
+        async with self._read("query the catalog") as conn:
+            rows = list((await conn.execute(stmt)).mappings())
+            total = None
+            if query.count_total:
+                count = select(func.count()).select_from(entities).where(condition)
+                for order in query.order:
+                    count = count.where(
+                        entities.c.id.in_(select(search.c.entity_id).where(search.c.key == order.field))
+                    )
+                total = int((await conn.execute(count)).scalar_one())
+            items = await self._with_relations(conn, rows)
+        return records.EntityPage(tuple(items), total)
+
+    def _term_condition(self, term: str, fields: Sequence[str]) -> ColumnElement[bool]:
+        lowered = term.strip().lower()
+        keys = [f.lower() for f in fields] or ["metadata.name", "metadata.title", "metadata.description"]
+        return entities.c.id.in_(
+            select(search.c.entity_id).where(search.c.key.in_(keys), search.c.value.contains(lowered, autoescape=True))
+        )
+
+    def _filter_condition(self, entity_filter: querying.EntityFilter) -> ColumnElement[bool]:
+        if entity_filter.nothing:
+            return false()
+        if entity_filter.is_everything:
+            return true()
+        return or_(*(and_(*(self._condition(c) for c in alt)) for alt in entity_filter.alternatives))
+
+    def _condition(self, cond: querying.Condition) -> ColumnElement[bool]:
+        matched: ColumnElement[bool]
+        if cond.key.startswith("relations."):
+            rel = select(relations.c.source_ref).where(relations.c.type_key == cond.key.removeprefix("relations."))
+            if cond.values is not None:
+                rel = rel.where(relations.c.target_ref.in_(cond.values))
+            matched = entities.c.ref.in_(rel)
+        else:
+            rows = select(search.c.entity_id).where(search.c.key == cond.key)
+            if cond.values is not None:
+                rows = rows.where(search.c.value.in_(cond.values))
+            matched = entities.c.id.in_(rows)
+        return not_(matched) if cond.negate else matched
+
+    async def _with_relations(
+        self, conn: AsyncConnection, rows: Sequence[Mapping[Any, Any]]
+    ) -> list[records.StoredEntity]:
+        refs = [r["ref"] for r in rows]
+        by_source: dict[str, list[catalog.Relation]] = {}
+        for chunk in _chunks(refs):
+            result = await conn.execute(
+                select(relations.c.source_ref, relations.c.type, relations.c.target_ref).where(
+                    relations.c.source_ref.in_(chunk)
+                )
+            )
+            for r in result:
+                by_source.setdefault(r.source_ref, []).append(
+                    catalog.Relation(_ref(r.source_ref), r.type, _ref(r.target_ref))
+                )
+        return [_entity(r, tuple(by_source.get(r["ref"], ()))) for r in rows]
+
+    async def get_by_refs(self, refs: Sequence[str]) -> dict[str, records.StoredEntity]:
+        """Entities by canonical ref."""
+        found: dict[str, records.StoredEntity] = {}
+        async with self._read("read catalog entities") as conn:
+            for chunk in _chunks([r.lower() for r in refs]):
+                rows = list((await conn.execute(select(entities).where(entities.c.ref.in_(chunk)))).mappings())
+                found.update({e.ref.key: e for e in await self._with_relations(conn, rows)})
+        return found
+
+    async def get_by_uid(self, uid: str) -> records.StoredEntity | None:
+        """The entity with this uid, or None."""
+        async with self._read("read a catalog entity") as conn:
+            rows = list((await conn.execute(select(entities).where(entities.c.uid == uid))).mappings())
+            items = await self._with_relations(conn, rows)
+        return items[0] if items else None
+
+    async def facets(
+        self, facets: Sequence[str], entity_filter: querying.EntityFilter
+    ) -> dict[str, list[tuple[str, int]]]:
+        """``{facet: [(value, count)]}`` over the matching entities, most frequent first."""
+        condition = self._filter_condition(entity_filter)
+        out: dict[str, list[tuple[str, int]]] = {}
+        async with self._read("compute catalog facets") as conn:
+            for facet in facets:
+                key = facet.lower()
+                stmt = (
+                    select(search.c.original, func.count(func.distinct(search.c.entity_id)))
+                    .where(search.c.key == key, search.c.original.is_not(None))
+                    .group_by(search.c.original)
+                )
+                if not entity_filter.is_everything:
+                    stmt = stmt.where(search.c.entity_id.in_(select(entities.c.id).where(condition)))
+                rows = (await conn.execute(stmt)).all()
+                out[facet] = sorted(((str(v), int(n)) for v, n in rows), key=lambda item: (-item[1], item[0]))
+        return out
+
+    async def search(self, term: str, *, entity_filter: querying.EntityFilter, limit: int) -> list[records.SearchHit]:
+        """Ranked full-text matches; every word of ``term`` matches as a prefix."""
+        words = querying.search_terms(term)
+        if not words:
+            return []
+        condition = self._filter_condition(entity_filter)
+        async with self._read("search the catalog") as conn:
+            if self._pg:
+                query = " & ".join(f"{w}:*" for w in words)
+                stmt = text(
+                    "SELECT f.entity_id AS id, ts_rank(f.body, q) AS rank "
+                    "FROM catalog_fulltext f, to_tsquery('simple', :q) q WHERE f.body @@ q "
+                    "ORDER BY rank DESC, f.entity_id LIMIT :n"
+                )
+            else:
+                query = " ".join(f'"{w}"*' for w in words)
+                stmt = text(
+                    "SELECT rowid AS id, -bm25(catalog_fulltext) AS rank FROM catalog_fulltext "
+                    "WHERE catalog_fulltext MATCH :q ORDER BY bm25(catalog_fulltext), rowid LIMIT :n"
+                )
+            scan = limit if entity_filter.is_everything else max(limit * 20, 1000)
+            ranked = [(int(r.id), float(r.rank)) for r in await conn.execute(stmt, {"q": query, "n": scan})]
+            if not ranked:
+                return []
+            ids = [i for i, _ in ranked]
+            rows = list((await conn.execute(select(entities).where(entities.c.id.in_(ids), condition))).mappings())
+            stored = {e.id: e for e in await self._with_relations(conn, rows)}
+        return [records.SearchHit(stored[i], rank) for i, rank in ranked if i in stored][:limit]
+
+    async def outgoing(self, refs: Sequence[str], types: Sequence[str]) -> list[catalog.Relation]:
+        """Relation rows whose source is one of ``refs`` and type one of ``types``."""
+        found: list[catalog.Relation] = []
+        async with self._read("read catalog relations") as conn:
+            for chunk in _chunks(list(refs)):
+                rows = await conn.execute(
+                    select(relations.c.source_ref, relations.c.type, relations.c.target_ref).where(
+                        relations.c.source_ref.in_(chunk), relations.c.type.in_(list(types))
+                    )
+                )
+                found += [catalog.Relation(_ref(r.source_ref), r.type, _ref(r.target_ref)) for r in rows]
+        return found
+
+    async def all_entities(self) -> list[records.StoredEntity]:
+        """Every entity with its relation rows."""
+        async with self._read("read the whole catalog") as conn:
+            rows = list((await conn.execute(select(entities).order_by(entities.c.ref))).mappings())
+            return await self._with_relations(conn, rows)
+
+
+def _ref(key: str) -> catalog.EntityRef:
+    kind, _, rest = key.partition(":")
+    namespace, _, name = rest.partition("/")
+    return catalog.EntityRef(kind, namespace, name)
+
+
+def _entity(row: Mapping[Any, Any], rels: tuple[catalog.Relation, ...]) -> records.StoredEntity:
+    document = row["document"]
+    return records.StoredEntity(
+        id=int(row["id"]), uid=str(row["uid"]), document=document,
+        ref=catalog.EntityRef(
+            str(document["kind"]), str(document["metadata"].get("namespace") or "default"),
+            str(document["metadata"]["name"]),
+        ),
+        location_id=row["location_id"], location_key=str(row["location_key"]), orphan=bool(row["orphan"]),
+        relations=rels, errors=tuple(_problem(p) for p in row["errors"] or []),
+    )  # fmt: skip
+
+
+def _location(row: Mapping[Any, Any]) -> records.LocationRecord:
+    return records.LocationRecord(
+        id=str(row["id"]), type=str(row["type"]), target=str(row["target"]), created_at=row["created_at"],
+        refreshed_at=row["refreshed_at"], summary=dict(row["summary"] or {}),
+        problems=tuple(_problem(p) for p in row["problems"] or []),
+    )  # fmt: skip
