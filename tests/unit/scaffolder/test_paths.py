@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blacktop.scaffolder import (
@@ -50,6 +50,7 @@ def _climbs(path: str) -> bool:
     return False
 
 
+@settings(deadline=None)
 @given(ANY_PATH)
 def test_normalized_paths_stay_inside_and_mean_the_same_file(path: str) -> None:
     try:
@@ -63,6 +64,7 @@ def test_normalized_paths_stay_inside_and_mean_the_same_file(path: str) -> None:
     assert posixpath.normpath(f"{root}/{path}") == (f"{root}/{clean}" if clean else root)
 
 
+@settings(deadline=None)
 @given(ANY_PATH)
 def test_normalization_is_idempotent(path: str) -> None:
     try:
@@ -72,6 +74,7 @@ def test_normalization_is_idempotent(path: str) -> None:
     assert normalize_path(clean) == clean
 
 
+@settings(deadline=None)
 @given(RELATIVE, RELATIVE)
 def test_join_never_leaves_the_base(base: str, path: str) -> None:
     try:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blacktop.scaffolder import (
@@ -292,6 +292,7 @@ def test_every_corpus_expression_renders(path: Any, renderer: TemplateRenderer) 
         renderer.render_value(text, ctx, path=where)
 
 
+SHARED = TemplateRenderer()
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
@@ -299,19 +300,21 @@ JSON = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(JSON)
 def test_whole_expression_returns_the_value_unchanged(value: Any) -> None:
-    got = TemplateRenderer().render_string("${{ parameters.v }}", build_context(parameters={"v": value}))
+    got = SHARED.render_string("${{ parameters.v }}", build_context(parameters={"v": value}))
     assert got == value
     assert type(got) is type(value)
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_user_values_are_never_rendered_again(text: str) -> None:
     ctx = build_context(parameters={"s": text}, secrets={"TOKEN": "s3cr3t"})
-    assert TemplateRenderer().render_string("value: ${{ parameters.s }}", ctx) == "value: " + text
+    assert SHARED.render_string("value: ${{ parameters.s }}", ctx) == "value: " + text
     injected = build_context(parameters={"s": "${{ secrets.TOKEN }}"}, secrets={"TOKEN": "s3cr3t"})
-    assert TemplateRenderer().render_string("${{ parameters.s }}", injected) == "${{ secrets.TOKEN }}"
+    assert SHARED.render_string("${{ parameters.s }}", injected) == "${{ secrets.TOKEN }}"
 
 
 def test_describe_extensions_lists_backstage_filters(renderer: TemplateRenderer) -> None:
