@@ -16,7 +16,7 @@ from rich.console import Console
 
 from blacktop.kernel.errors import BlacktopError, InputError
 
-from .commands import platform, resources
+from .commands import catalog, platform, resources
 from .state import CliState, state_from
 
 ServeFunction = Callable[..., None]
@@ -61,6 +61,7 @@ def build_app(
 
     resources.register(app)
     platform.register(app)
+    catalog.register(app)
     for register in extra or []:
         register(app)
     return app
