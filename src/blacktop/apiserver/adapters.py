@@ -24,7 +24,7 @@ from blacktop.kernel.clock import Clock
 from blacktop.kernel.errors import NotAllowedError, NotFoundError
 from blacktop.kernel.identity import SYSTEM_GROUP_ADMINS, Caller
 from blacktop.kernel.kinds import KindInfo
-from blacktop.kernel.ports import AuditQuery, AuditRecord, ListQuery, ResourceStore
+from blacktop.kernel.ports import AuditQuery, AuditRecord, EventType, ListQuery, ResourceStore
 from blacktop.kernel.resources import Resource, ResourceKey
 
 from .ports import Operation, Verb
@@ -52,36 +52,58 @@ async def list_all(store: ResourceStore, group: str, kind: str) -> list[Resource
 
 
 class _Snapshot:
-    """A value rebuilt from stored objects when they change (locally: at once; elsewhere: soon)."""
+    """Stored objects of a few kinds, kept current from the event log.
+
+    The first use lists them; afterwards only events newer than the last seen revision are read
+    and applied, so a write costs one indexed read, not a reload. Local writes of those kinds mark
+    it dirty (read at once); other replicas' writes are seen within ``refresh_seconds``.
+    """
 
     def __init__(self, store: ResourceStore, kinds: tuple[tuple[str, str], ...], refresh_seconds: float) -> None:
         self._store = store
         self._kinds = kinds
         self._refresh = refresh_seconds
-        self._loaded_at = -1e9
+        self._checked_at = -1e9
         self._revision = 0
+        self._loaded = False
         self._dirty = True
+        self._objects: dict[ResourceKey, Resource] = {}
 
     def invalidate_for(self, obj: Mapping[str, Any]) -> None:
         key = ResourceKey.of(obj)
         if (key.group, key.kind) in self._kinds:
             self._dirty = True
 
-    async def stale(self) -> bool:
-        if self._dirty:
+    async def changed(self) -> bool:
+        """Bring the objects up to date; True when any of them changed since the last call."""
+        if not self._loaded:
+            self._revision = await self._store.current_revision()
+            for kind in self._kinds:
+                for obj in await list_all(self._store, *kind):
+                    self._objects[ResourceKey.of(obj)] = obj
+            self._loaded, self._dirty, self._checked_at = True, False, time.monotonic()
             return True
-        if time.monotonic() - self._loaded_at < self._refresh:
+        if not self._dirty and time.monotonic() - self._checked_at < self._refresh:
             return False
-        newer = await self._store.events(since=self._revision, kinds=self._kinds, limit=1)
-        self._loaded_at = time.monotonic()
-        return bool(newer)
+        changed = False
+        while True:
+            events = await self._store.events(since=self._revision, kinds=self._kinds, limit=1000)
+            for event in events:
+                key = ResourceKey.of(event.object)
+                if event.type == EventType.DELETED:
+                    self._objects.pop(key, None)
+                else:
+                    self._objects[key] = event.object
+                self._revision = event.revision
+                changed = True
+            if len(events) < 1000:
+                break
+        self._dirty, self._checked_at = False, time.monotonic()
+        return changed
 
-    async def objects(self) -> dict[tuple[str, str], list[Resource]]:
-        self._revision = await self._store.current_revision()
-        found = {kind: await list_all(self._store, *kind) for kind in self._kinds}
-        self._dirty = False
-        self._loaded_at = time.monotonic()
-        return found
+    def of_kind(self, group: str, kind: str) -> list[Resource]:
+        """The current objects of one kind."""
+        return [obj for key, obj in self._objects.items() if (key.group, key.kind) == (group, kind)]
 
 
 class RbacAuthorizer:
@@ -100,12 +122,11 @@ class RbacAuthorizer:
 
     async def bindings(self) -> tenancy.Bindings:
         """The current bindings snapshot."""
-        if await self._snapshot.stale():
-            found = await self._snapshot.objects()
+        if await self._snapshot.changed():
             self._bindings = tenancy.compile_bindings(
-                role_bindings=found[(TENANCY_GROUP, "RoleBinding")],
-                cluster_role_bindings=found[(TENANCY_GROUP, "ClusterRoleBinding")],
-                groups=found[(TENANCY_GROUP, "Group")],
+                role_bindings=self._snapshot.of_kind(TENANCY_GROUP, "RoleBinding"),
+                cluster_role_bindings=self._snapshot.of_kind(TENANCY_GROUP, "ClusterRoleBinding"),
+                groups=self._snapshot.of_kind(TENANCY_GROUP, "Group"),
             )
         return self._bindings
 
@@ -132,10 +153,9 @@ class PolicyAdmission:
         self._snapshot.invalidate_for(obj)
 
     async def _current(self) -> list[policy.CompiledPolicy]:
-        if await self._snapshot.stale():
-            found = await self._snapshot.objects()
+        if await self._snapshot.changed():
             compiled = []
-            for obj in found[_POLICY_KIND]:
+            for obj in self._snapshot.of_kind(*_POLICY_KIND):
                 if (obj.get("metadata") or {}).get("deletionTimestamp"):
                     continue
                 compiled.append(policy.compile_policy(obj))

@@ -7,11 +7,11 @@ policy, naming ``spec.validations[i].expression``.
 """
 
 from . import admission, compiling, kinds, model
-from .admission import AdmissionReport, AdmissionRequest, Violation, admit, evaluate, matches, raise_for_violations
+from .admission import AdmissionReport, AdmissionRequest, admit, evaluate, matches, raise_for_violations
 from .compiling import compile_policy, validate_policy
 from .errors import PolicyError, PolicyForbidden, PolicyRejected
 from .kinds import KINDS, VALIDATING_POLICY
-from .model import CompiledPolicy, FailurePolicy, Operation
+from .model import CompiledPolicy, FailurePolicy, Operation, Violation
 
 __all__ = [
     "KINDS",

@@ -27,6 +27,7 @@ from blacktop.kernel.errors import Problem
 
 from . import compiling, model
 from .errors import PolicyForbidden, PolicyRejected
+from .model import Violation
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +69,6 @@ class AdmissionRequest:
         """The target as messages name it: ``Database orders/db1``."""
         where = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {where}{self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """One validation that refused the write, or could not be evaluated under failurePolicy Fail."""
-
-    policy: str
-    validation: int | None
-    message: str
-    reason: str = "Invalid"
-    field_path: str = ""
-    evaluation_error: bool = False
-
-    def describe(self) -> str:
-        """The violation as one sentence naming the policy."""
-        return f"ValidatingPolicy {self.policy!r}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)

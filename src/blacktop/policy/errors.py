@@ -7,12 +7,10 @@ As in Kubernetes, a refused write is ``Invalid`` (422) unless the validation set
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from blacktop.kernel.errors import BlacktopError, InputError, NotAllowedError, Problem
 
-if TYPE_CHECKING:
-    from .admission import Violation
+from .model import Violation
 
 
 class PolicyError(BlacktopError):

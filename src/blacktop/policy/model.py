@@ -90,3 +90,19 @@ class CompiledPolicy:
     failure_policy: FailurePolicy
     match: MatchConstraints
     validations: tuple[CompiledValidation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One validation that refused the write, or could not be evaluated under failurePolicy Fail."""
+
+    policy: str
+    validation: int | None
+    message: str
+    reason: str = "Invalid"
+    field_path: str = ""
+    evaluation_error: bool = False
+
+    def describe(self) -> str:
+        """The violation as one sentence naming the policy."""
+        return f"ValidatingPolicy {self.policy!r}: {self.message}"
