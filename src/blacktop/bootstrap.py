@@ -40,6 +40,7 @@ from blacktop.apiserver.adapters import (
     TokenService,
 )
 from blacktop.cli import build_app, run_app
+from blacktop.integrations import GitRepositories
 from blacktop.kernel.clock import Clock, SystemClock
 from blacktop.kernel.documents import Limits, iter_objects, load_documents
 from blacktop.kernel.identity import service_caller
@@ -219,8 +220,10 @@ async def build_platform(settings: Settings, *, clock: Clock | None = None) -> P
         ready=ready,
         extra={"max_list_limit": settings.limits.max_list_limit},
     )
+    git = GitRepositories(settings.data_dir / "git")
     wiring = Wiring(
         settings=settings, db=db, store=state, kinds=kinds, resources=service, clock=clock, metrics=metrics,
+        git=git, gitops=git.get("platform/gitops"),
         controllers=builtin_controllers(),
     )  # fmt: skip
     for wire in FEATURES:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blacktop.apiserver import ResourceService
 from blacktop.engine import Controller
+from blacktop.integrations import GitRepositories, LocalGitRepository
 from blacktop.kernel.clock import Clock
 from blacktop.kernel.kinds import KindInfo, KindRegistry
 from blacktop.settings import Settings
@@ -36,6 +37,10 @@ class Wiring:
     resources: ResourceService
     clock: Clock
     metrics: PlatformMetrics
+    git: GitRepositories
+    """Bare git repositories under ``<data_dir>/git`` (the built-in git host serves them)."""
+    gitops: LocalGitRepository
+    """The platform's GitOps repository (``platform/gitops``) that Argo CD syncs."""
     controllers: list[Controller] = field(default_factory=list)
     routers: list[APIRouter] = field(default_factory=list)
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
