@@ -7,7 +7,20 @@ holds the template actions (``builtin_actions`` gives the file and debug ones) t
 ``Workspace`` and read skeletons through a ``SkeletonReader``.
 """
 
-from . import actions, adapters, errors, executing, fetching, filters, model, parameters, paths, ports, templating
+from . import (
+    actions,
+    adapters,
+    errors,
+    executing,
+    fetching,
+    filters,
+    linting,
+    model,
+    parameters,
+    paths,
+    ports,
+    templating,
+)
 from .actions import (
     ENTRY_POINT_GROUP,
     ActionContext,
@@ -38,6 +51,7 @@ from .errors import (
 )
 from .executing import PreparedStep, RunOptions, RunResult, StepResult, prepare_step, run_prepared_step, run_template
 from .fetching import builtin_actions
+from .linting import lint_template
 from .model import ParameterPage, Step, Template, TemplateOutput, parse_template, parse_template_yaml
 from .parameters import (
     parameter_schema,
@@ -102,6 +116,8 @@ __all__ = [
     "filters",
     "input_problems",
     "is_truthy",
+    "lint_template",
+    "linting",
     "load_entry_point_actions",
     "model",
     "normalize_path",

@@ -137,6 +137,13 @@ class TemplateRenderer:
             functions[name] = {"description": text}
         return {"filters": filters, "globals": {"functions": functions, "values": {}}}
 
+    def parse(self, text: str) -> nodes.Template:
+        """The Jinja syntax tree of a template string (for linting); raises ``TemplateRenderError``."""
+        try:
+            return self._env().parse(text)
+        except TemplateSyntaxError as exc:
+            raise _syntax_error(exc, text, "") from exc
+
     def names_used(self, text: str) -> tuple[set[str], set[str]]:
         """The filters and the called functions a template string uses (for listings and checks)."""
         try:
