@@ -11,12 +11,13 @@ copied raw; the executable bit is kept; existing files are kept unless ``replace
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from . import paths
 from .actions import ActionContext, ActionExample, TemplateAction
-from .errors import InvalidActionInput, PathNotAllowed, WorkspaceFileNotFound
+from .errors import InvalidActionInput, PathNotAllowed
 from .ports import SkeletonReader, WorkspaceFile
 from .templating import TemplateRenderer
 
@@ -89,54 +90,70 @@ class FetchTemplate(TemplateAction):
 
     async def run(self, ctx: ActionContext, input: Mapping[str, Any]) -> None:
         """Render every skeleton entry into ``targetPath``."""
-        target = paths.normalize_path(str(input.get("targetPath") or "./"), what="targetPath")
-        raw_globs = list(input.get("copyWithoutTemplating") or [])
-        if input.get("copyWithoutRender"):
-            ctx.log("copyWithoutRender is deprecated and was removed from Backstage; use copyWithoutTemplating")
-            raw_globs += list(input["copyWithoutRender"])
-        extension = input.get("templateFileExtension")
-        if extension is True:
-            extension = ".njk"
-        cookiecutter = bool(input.get("cookiecutterCompat"))
-        if extension and (raw_globs or cookiecutter):
-            raise InvalidActionInput(
-                "fetch:template: templateFileExtension cannot be combined with copyWithoutTemplating or "
-                "cookiecutterCompat; use one of them"
-            )
-        if extension and not str(extension).startswith("."):
-            extension = "." + str(extension)
-        raw_only = paths.glob_matcher(raw_globs)
-        values = dict(input.get("values") or {})
-        options = {
+        options = _template_options(ctx, input)
+        files = await self._skeletons.fetch_tree(str(input["url"]), base_url=ctx.template_info.base_url)
+        ctx.log(f"Fetched {len(files)} skeleton file(s) from {input['url']}; writing to {options.target or '.'}")
+        for file in files:
+            await self._write(ctx, file, options)
+
+    async def _write(self, ctx: ActionContext, file: WorkspaceFile, options: _TemplateOptions) -> None:
+        location, render_contents = file.path, not options.raw_only(file.path)
+        if options.extension:
+            render_contents = location.endswith(options.extension)
+            location = location[: -len(options.extension)] if render_contents else location
+        where = f"skeleton path {file.path!r}"
+        rendered = self._renderer.render_file(location, options.values, path=where, **options.render)
+        if _rendered_path_is_dropped(rendered):
+            ctx.log(f"Skipping {file.path}: its rendered path {rendered!r} is empty or not a file path")
+            return
+        destination = paths.join_path(options.target, rendered, what=f"rendered skeleton path {rendered!r}")
+        if not options.replace and await ctx.workspace.exists(destination):
+            ctx.log(f"Skipping {destination}: it already exists (set replace: true to overwrite)")
+            return
+        content = file.content
+        if file.symlink is None and render_contents and not is_binary(content):
+            text = content.decode("utf-8")
+            where = f"skeleton file {file.path!r}"
+            content = self._renderer.render_file(text, options.values, path=where, **options.render).encode("utf-8")
+        await ctx.workspace.save(WorkspaceFile(destination, content, file.executable, file.symlink))
+
+
+@dataclass(frozen=True, slots=True)
+class _TemplateOptions:
+    target: str
+    values: Mapping[str, Any]
+    extension: str | None
+    raw_only: Callable[[str], bool]
+    replace: bool
+    render: Mapping[str, bool]
+
+
+def _template_options(ctx: ActionContext, input: Mapping[str, Any]) -> _TemplateOptions:
+    """Read ``fetch:template``'s options, refusing combinations Backstage refuses."""
+    raw_globs = list(input.get("copyWithoutTemplating") or [])
+    if input.get("copyWithoutRender"):
+        ctx.log("copyWithoutRender is deprecated and was removed from Backstage; use copyWithoutTemplating")
+        raw_globs += list(input["copyWithoutRender"])
+    extension = input.get("templateFileExtension")
+    extension = ".njk" if extension is True else (str(extension) if extension else None)
+    cookiecutter = bool(input.get("cookiecutterCompat"))
+    if extension and (raw_globs or cookiecutter):
+        raise InvalidActionInput(
+            "fetch:template: templateFileExtension cannot be combined with copyWithoutTemplating or "
+            "cookiecutterCompat; use one of them"
+        )
+    return _TemplateOptions(
+        target=paths.normalize_path(str(input.get("targetPath") or "./"), what="targetPath"),
+        values=dict(input.get("values") or {}),
+        extension=(extension if extension.startswith(".") else "." + extension) if extension else None,
+        raw_only=paths.glob_matcher(raw_globs),
+        replace=bool(input.get("replace")),
+        render={
             "cookiecutter": cookiecutter,
             "trim_blocks": bool(input.get("trimBlocks")),
             "lstrip_blocks": bool(input.get("lstripBlocks")),
-        }
-        files = await self._skeletons.fetch_tree(str(input["url"]), base_url=ctx.template_info.base_url)
-        ctx.log(f"Fetched {len(files)} skeleton file(s) from {input['url']}; writing to {target or '.'}")
-        for file in files:
-            location = file.path
-            if extension:
-                render_contents = location.endswith(str(extension))
-                if render_contents:
-                    location = location[: -len(str(extension))]
-            else:
-                render_contents = not raw_only(file.path)
-            rendered_path = self._renderer.render_file(location, values, path=f"skeleton path {file.path!r}", **options)
-            if _rendered_path_is_dropped(rendered_path):
-                ctx.log(f"Skipping {file.path}: its rendered path {rendered_path!r} is empty or not a file path")
-                continue
-            destination = paths.join_path(target, rendered_path, what=f"rendered skeleton path {rendered_path!r}")
-            if await ctx.workspace.exists(destination) and not input.get("replace"):
-                ctx.log(f"Skipping {destination}: it already exists (set replace: true to overwrite)")
-                continue
-            content = file.content
-            if file.symlink is None and render_contents and not is_binary(content):
-                text = self._renderer.render_file(
-                    content.decode("utf-8"), values, path=f"skeleton file {file.path!r}", **options
-                )
-                content = text.encode("utf-8")
-            await ctx.workspace.save(WorkspaceFile(destination, content, file.executable, file.symlink))
+        },
+    )
 
 
 class FetchTemplateFile(TemplateAction):
@@ -421,7 +438,6 @@ __all__ = [
     "FetchTemplateFile",
     "FsDelete",
     "FsRename",
-    "WorkspaceFileNotFound",
     "builtin_actions",
     "is_binary",
 ]

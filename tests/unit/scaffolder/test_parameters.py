@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import yaml
 
 from blacktop.scaffolder import (
     InvalidParameters,
@@ -160,7 +161,7 @@ def test_problems_have_paths_and_readable_messages(case: Case, renderer: Templat
 
 def test_hidden_page_is_not_validated_and_its_values_are_removed(renderer: TemplateRenderer) -> None:
     t = parse_template(
-        __import__("yaml").safe_load(
+        yaml.safe_load(
             corpus_template(
                 "backstage/plugins/scaffolder-backend/sample-templates/conditional-parameters-demo/template.yaml"
             ).read_text()
@@ -189,9 +190,7 @@ def test_bare_when_expression_works(renderer: TemplateRenderer) -> None:
 
 def test_nested_defaults_are_filled(renderer: TemplateRenderer) -> None:
     t = parse_template(
-        __import__("yaml").safe_load(
-            corpus_template("software-templates/scaffolder-templates/rails-demo/template.yaml").read_text()
-        )
+        yaml.safe_load(corpus_template("software-templates/scaffolder-templates/rails-demo/template.yaml").read_text())
     )
     prepared, _ = prepare_values(
         t, {"name": "a", "owner": "b", "repoUrl": "github.com?owner=o&repo=r"}, renderer=renderer
@@ -201,7 +200,7 @@ def test_nested_defaults_are_filled(renderer: TemplateRenderer) -> None:
 
 
 def test_parameter_schema_turns_depends_into_if_then_and_keeps_ui_keys() -> None:
-    body = parameter_schema(parse_template(__import__("yaml").safe_load(design_template().read_text())))
+    body = parameter_schema(parse_template(yaml.safe_load(design_template().read_text())))
     assert body["title"] == "Go Microservice (Production-Ready)"
     first, second = body["steps"]
     assert first["title"] == "Service Details"
@@ -259,7 +258,7 @@ def test_secrets_are_checked_without_echoing_values() -> None:
 
 def test_secret_fields_are_listed_for_the_portal() -> None:
     t = parse_template(
-        __import__("yaml").safe_load(
+        yaml.safe_load(
             corpus_template(
                 "backstage/plugins/scaffolder-backend/sample-templates/bui-kitchen-sink-demo/template.yaml"
             ).read_text()
