@@ -100,16 +100,18 @@ def load(url: str, count: int) -> float:
                     resources.append(
                         {**key, "uid": meta["uid"], "resource_version": i + 1, "document": doc, "created_at": now}
                     )
-                    labels.extend(
-                        {"uid": meta["uid"], "group": GROUP, "kind": KIND, "key": k, "value": v}
-                        for k, v in doc_labels.items()
-                    )
+                    labels.extend({**key, "uid": meta["uid"], "key": k, "value": v} for k, v in doc_labels.items())
                     events.append({**key, "revision": i + 1, "type": "ADDED", "object": doc})
                 conn.execute(insert(ResourceRow), resources)
                 conn.execute(insert(ResourceLabelRow), labels)
                 conn.execute(insert(EventRow), events)
-            # What autovacuum (PostgreSQL) or PRAGMA optimize (SQLite) would do after a bulk load.
-            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+    # What autovacuum (PostgreSQL) or PRAGMA optimize (SQLite) would do after a bulk load.
+    engine = build_sync_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
     finally:
         engine.dispose()
     return time.perf_counter() - started

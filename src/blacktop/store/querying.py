@@ -1,56 +1,54 @@
-"""Translating label and field selectors into SQL conditions on the ``resources`` table.
+"""Translating list queries (kind, namespace, label and field selectors, page) into SQL.
 
 ``kernel.selectors`` defines what each operator means; this module must agree with it exactly (a
-hypothesis test compares the two on random label sets). Positive label requirements (``=``, ``in``,
-exists) become joins with ``resource_labels``, so the database can start from the few matching
-labels (selector index) instead of scanning every object of the kind, or the other way round when
-statistics say so; negative ones (``!=``, ``notin``, does-not-exist) become ``NOT EXISTS`` probes
-on the label primary key.
+hypothesis test compares the two on random label sets).
+
+A list is answered in two steps. First the *keys* of the page (uid, namespace, name) are found,
+sorted and cut to the page size; then only those objects' documents are read. When the selector
+has a positive requirement (``=``, ``in`` or exists), the keys come straight from the label rows,
+which carry namespace and name: the selector index ``(group, kind, key, value, namespace, name)``
+hands them out already in page order, so even a selector matching half of a million objects returns
+its first page after reading one page of index entries. Further positive requirements join one
+label row each (``(uid, key)`` is unique, so rows never repeat); negative ones (``!=``, ``notin``,
+does-not-exist) are ``NOT EXISTS`` probes on the label primary key. Without a positive requirement
+the keys come from the ``resources`` table and its ``(group, kind, namespace, name)`` unique index.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVarTuple
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select, true, tuple_
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from blacktop.kernel.ports import ListQuery
-from blacktop.kernel.selectors import LabelSelector, Operator, Requirement
+from blacktop.kernel.selectors import Operator, Requirement
 
 from .paging import Cursor
 from .tables import EventRow, ResourceLabelRow, ResourceRow
 
-_POSITIVE = (Operator.EQUALS, Operator.IN)
+_POSITIVE = (Operator.EQUALS, Operator.IN, Operator.EXISTS)
 _NEGATIVE = (Operator.NOT_EQUALS, Operator.NOT_IN)
-_Ts = TypeVarTuple("_Ts")
 
 
-def with_label_selector(stmt: Select[*_Ts], selector: LabelSelector, *, group: str, kind: str) -> Select[*_Ts]:
-    """``stmt`` (a select from ``resources``) narrowed to objects of ``group``/``kind`` matching ``selector``.
+@dataclass(frozen=True, slots=True)
+class _KeyColumns:
+    """Where a keys statement reads uid, namespace and name from (a label row or the object row)."""
 
-    Positive requirements join one label row each (``(uid, key)`` is unique, so rows never repeat);
-    the planner may start from the most selective label through the selector index, or from the
-    objects and probe the label primary key. Negative requirements are ``NOT EXISTS`` probes.
-    """
-    for req in selector.requirements:
-        if req.operator in _POSITIVE or req.operator is Operator.EXISTS:
-            label = aliased(ResourceLabelRow)
-            on = [label.uid == ResourceRow.uid, label.group == group, label.kind == kind, label.key == req.key]
-            if req.operator is not Operator.EXISTS:
-                on.append(label.value.in_(req.values))
-            stmt = stmt.join(label, and_(*on))
-            continue
-        probe = select(ResourceLabelRow.uid).where(
-            ResourceLabelRow.uid == ResourceRow.uid, ResourceLabelRow.key == req.key
-        )
-        if req.operator in _NEGATIVE:
-            probe = probe.where(ResourceLabelRow.value.in_(req.values))
-        stmt = stmt.where(not_(exists(probe)))
-    return stmt
+    uid: InstrumentedAttribute[str]
+    namespace: InstrumentedAttribute[str]
+    name: InstrumentedAttribute[str]
 
 
-def field_condition(req: Requirement) -> ColumnElement[bool]:
+def _label_match(label: Any, req: Requirement, *, group: str, kind: str) -> list[ColumnElement[bool]]:
+    conditions = [label.group == group, label.kind == kind, label.key == req.key]
+    if req.operator is not Operator.EXISTS:
+        conditions.append(label.value.in_(req.values))
+    return conditions
+
+
+def field_condition(req: Requirement, *, namespace: Any, name: Any) -> ColumnElement[bool]:
     """The SQL condition for one field requirement on ``metadata.name`` or ``metadata.namespace``.
 
     A cluster-scoped object has no namespace field at all (stored as ''), so ``metadata.namespace=x``
@@ -58,39 +56,65 @@ def field_condition(req: Requirement) -> ColumnElement[bool]:
     """
     present: ColumnElement[bool]
     if req.key == "metadata.name":
-        column, present = ResourceRow.name, true()
+        column, present = name, true()
     elif req.key == "metadata.namespace":
-        column, present = ResourceRow.namespace, ResourceRow.namespace != ""
+        column, present = namespace, namespace != ""
     else:
         return false()
-    if req.operator in _POSITIVE:
+    if req.operator in (Operator.EQUALS, Operator.IN):
         return and_(present, column.in_(req.values))
     if req.operator in _NEGATIVE:
         return or_(not_(present), column.not_in(req.values))
     return present if req.operator is Operator.EXISTS else not_(present)
 
 
-def with_list_query(stmt: Select[*_Ts], query: ListQuery, *, after: Cursor | None) -> Select[*_Ts]:
-    """``stmt`` (a select from ``resources``) narrowed to a list's kind, namespace, selectors and page start."""
-    stmt = stmt.where(ResourceRow.group == query.group, ResourceRow.kind == query.kind)
+def keys_statement(query: ListQuery, *, after: Cursor | None) -> tuple[Select[str, str, str], _KeyColumns]:
+    """(uid, namespace, name) of every object the list matches after ``after``, unsorted."""
+    group, kind = query.group, query.kind
+    requirements = list(query.label_selector.requirements)
+    driver = next((r for r in requirements if r.operator in _POSITIVE), None)
+    if driver is not None:
+        requirements.remove(driver)
+        label = aliased(ResourceLabelRow, name="driver")
+        cols = _KeyColumns(uid=label.uid, namespace=label.namespace, name=label.name)
+        stmt = select(cols.uid, cols.namespace, cols.name).where(*_label_match(label, driver, group=group, kind=kind))
+    else:
+        cols = _KeyColumns(uid=ResourceRow.uid, namespace=ResourceRow.namespace, name=ResourceRow.name)
+        stmt = select(cols.uid, cols.namespace, cols.name).where(ResourceRow.group == group, ResourceRow.kind == kind)
     if query.namespace is not None:
-        stmt = stmt.where(ResourceRow.namespace == query.namespace)
-    stmt = with_label_selector(stmt, query.label_selector, group=query.group, kind=query.kind)
-    stmt = stmt.where(*(field_condition(r) for r in query.field_selector.requirements))
+        stmt = stmt.where(cols.namespace == query.namespace)
+    for req in requirements:
+        if req.operator in _POSITIVE:
+            other = aliased(ResourceLabelRow)
+            stmt = stmt.join(other, and_(other.uid == cols.uid, *_label_match(other, req, group=group, kind=kind)))
+            continue
+        probe = select(ResourceLabelRow.uid).where(ResourceLabelRow.uid == cols.uid, ResourceLabelRow.key == req.key)
+        if req.operator in _NEGATIVE:
+            probe = probe.where(ResourceLabelRow.value.in_(req.values))
+        stmt = stmt.where(not_(exists(probe)))
+    stmt = stmt.where(
+        *(field_condition(r, namespace=cols.namespace, name=cols.name) for r in query.field_selector.requirements)
+    )
     if after is not None:
-        stmt = stmt.where(tuple_(ResourceRow.namespace, ResourceRow.name) > tuple_(after.namespace, after.name))
-    return stmt
+        stmt = stmt.where(tuple_(cols.namespace, cols.name) > tuple_(after.namespace, after.name))
+    return stmt, cols
+
+
+def count_statement(query: ListQuery, *, after: Cursor | None) -> Select[int]:
+    """How many objects the list matches after ``after``."""
+    keys, _ = keys_statement(query, after=after)
+    return select(func.count()).select_from(keys.subquery("matching"))
 
 
 def list_statement(query: ListQuery, *, after: Cursor | None, limit: int | None) -> Select[str, str, Any, int]:
     """Rows of (namespace, name, document, newest revision) for one page of a list.
 
-    Matching keys are sorted and cut to the page first, and documents fetched for those only, so a
-    broad selector never drags thousands of documents through the sort. The newest revision rides
-    along as a scalar subquery, so the page and its revision come from one statement's snapshot.
+    Keys are sorted and cut to the page first, and documents read for those only, so a broad
+    selector never drags thousands of documents through a sort. The newest revision rides along
+    as a scalar subquery, so the page and its revision come from one statement's snapshot.
     """
-    keys = with_list_query(select(ResourceRow.uid, ResourceRow.namespace, ResourceRow.name), query, after=after)
-    page = keys.order_by(ResourceRow.namespace, ResourceRow.name).limit(limit).subquery("page")
+    keys, cols = keys_statement(query, after=after)
+    page = keys.order_by(cols.namespace, cols.name).limit(limit).subquery("page")
     revision = select(func.coalesce(func.max(EventRow.revision), 0)).scalar_subquery()
     return (
         select(page.c.namespace, page.c.name, ResourceRow.document, revision)

@@ -87,7 +87,12 @@ class SqlResourceTransaction:
 
     async def _write_labels(self, uid: str, key: ResourceKey, labels: dict[str, str]) -> None:
         if labels:
-            rows = [{"uid": uid, "group": key.group, "kind": key.kind, "key": k, "value": v} for k, v in labels.items()]
+            namespace = records.storage_namespace(key)
+            rows = [
+                {"uid": uid, "group": key.group, "kind": key.kind, "namespace": namespace, "name": key.name}
+                | {"key": k, "value": v}
+                for k, v in labels.items()
+            ]
             await self._conn.execute(insert(ResourceLabelRow), rows)
 
     async def get(self, key: ResourceKey) -> Resource | None:
@@ -255,8 +260,7 @@ class SqlResourceStore:
                 return ListPage(items=[row[2] for row in rows], revision=revision)
             rows = rows[:limit]
             cursor = paging.Cursor(namespace=rows[-1][0], name=rows[-1][1], revision=revision)
-            count = querying.with_list_query(select(func.count()).select_from(ResourceRow), query, after=cursor)
-            remaining = int(await conn.scalar(count) or 0)
+            remaining = int(await conn.scalar(querying.count_statement(query, after=cursor)) or 0)
         token = paging.encode_continue(cursor, group=query.group, kind=query.kind)
         return ListPage(items=[row[2] for row in rows], revision=revision, continue_token=token, remaining=remaining)
 

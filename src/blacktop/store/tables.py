@@ -65,16 +65,23 @@ class ResourceRow(Base):
 
 
 class ResourceLabelRow(Base):
-    """One label of one object, denormalised with its kind so selector lookups need one index."""
+    """One label of one object, carrying the object's key so a selector's page is read from one index.
+
+    Namespace and name never change for a uid, so the copies here cannot go stale.
+    """
 
     __tablename__ = "resource_labels"
-    __table_args__ = (Index("ix_resource_labels_selector", "group", "kind", "key", "value", "uid"),)
+    __table_args__ = (
+        Index("ix_resource_labels_selector", "group", "kind", "key", "value", "namespace", "name", "uid"),
+    )
 
     uid: Mapped[str] = mapped_column(String(64), ForeignKey("resources.uid", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(317), primary_key=True)
     group: Mapped[str] = mapped_column(String(253))
     kind: Mapped[str] = mapped_column(String(63))
     value: Mapped[str] = mapped_column(String(63))
+    namespace: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(253))
 
 
 class EventRow(Base):

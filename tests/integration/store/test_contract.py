@@ -8,6 +8,7 @@ store does not know kinds, only keys.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -359,21 +360,29 @@ async def test_pages_with_continue_tokens_cover_every_object_once(store: Resourc
     assert remaining == [15, 5, None]
 
 
+PAGED_SELECTORS = {"no-selector": "", "label-selector": "app=x,gone!=yes"}
+
+
+@pytest.mark.parametrize("selector", PAGED_SELECTORS.values(), ids=PAGED_SELECTORS.keys())
 async def test_pagination_under_concurrent_inserts_neither_duplicates_nor_loses(
-    backend: Backend, store: ResourceStore
+    backend: Backend, store: ResourceStore, selector: str
 ) -> None:
+    labels = {"app": "x"}
     originals = {f"o-{i:03d}" for i in range(0, 60, 2)}
-    await create(store, *(widget(n) for n in sorted(originals)))
+    await create(store, *(widget(n, labels=labels) for n in sorted(originals)))
+    await create(store, widget("o-000-other", labels={"app": "y"}))
     writer = backend.new_store()
+    query = ListQuery(group=GROUP, kind="Widget", label_selector=parse_label_selector(selector), limit=7)
 
     seen: list[str] = []
     token: str | None = None
     inserted = iter(range(1, 60, 2))
     while True:
-        page = await store.list(ListQuery(group=GROUP, kind="Widget", limit=7, continue_token=token))
+        page = await store.list(dataclasses.replace(query, continue_token=token))
         seen.extend(names(page.items))
         # Insert one object before the cursor and one after it between every two pages.
-        await asyncio.gather(*(create(writer, widget(f"o-{next(inserted, 0) + 100 * k:03d}")) for k in (0, 1)))
+        number = next(inserted)
+        await asyncio.gather(*(create(writer, widget(f"o-{number + k:03d}", labels=labels)) for k in (0, 100)))
         token = page.continue_token
         if token is None:
             break

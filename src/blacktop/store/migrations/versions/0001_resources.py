@@ -39,9 +39,13 @@ def upgrade() -> None:
         sa.Column("group", sa.String(253), nullable=False),
         sa.Column("kind", sa.String(63), nullable=False),
         sa.Column("value", sa.String(63), nullable=False),
+        sa.Column("namespace", sa.String(63), nullable=False),
+        sa.Column("name", sa.String(253), nullable=False),
     )
     op.create_index(
-        "ix_resource_labels_selector", "resource_labels", ["group", "kind", "key", "value", "uid"]
+        "ix_resource_labels_selector",
+        "resource_labels",
+        ["group", "kind", "key", "value", "namespace", "name", "uid"],
     )
     op.create_table(
         "events",
