@@ -92,9 +92,13 @@ class RunOptions:
 def step_context(
     parameters: Mapping[str, Any], outputs: Mapping[str, Mapping[str, Any]], options: RunOptions
 ) -> dict[str, Any]:
-    """The ``${{ }}`` context for step inputs: parameters, earlier outputs, user, secrets, task id."""
+    """The ``${{ }}`` context for step inputs: parameters, earlier outputs, user, secrets, task id.
+
+    A dry run renders without secrets, as Backstage does.
+    """
+    secrets = {} if options.dry_run else options.secrets
     return build_context(
-        parameters=parameters, steps=outputs, user=options.user, secrets=options.secrets, task_id=options.task_id
+        parameters=parameters, steps=outputs, user=options.user, secrets=secrets, task_id=options.task_id
     )
 
 
@@ -106,25 +110,33 @@ def prepare_step(
     registry: ActionRegistry,
     renderer: TemplateRenderer,
     task_failed: bool = False,
+    dry_run: bool = False,
 ) -> PreparedStep:
     """Evaluate ``if``/``each`` and render and validate every iteration's input; nothing runs yet.
 
     Raises ``ActionNotFound``, ``TemplateRenderError`` or ``InvalidActionInput`` (paths under
-    ``input``) so a bad step fails before it touches anything.
+    ``input``) so a bad step fails before it touches anything. In a dry run, a step whose action
+    does not support dry runs is neither rendered nor validated (Backstage skips it and fakes its
+    outputs); it gets one empty iteration.
     """
     where = f"spec.steps[{index}]"
-    items: list[EachItem | None] = (
-        list(renderer.expand_each(step.each, context, path=f"{where}.each")) if step.each is not None else [None]
-    )
+    if step.each is None and not renderer.evaluate_if(
+        step.condition, context, path=f"{where}.if", task_failed=task_failed
+    ):
+        return PreparedStep(step=step, index=index, action=None, iterations=())
+    action = registry.require(step.action)
+    if dry_run and not action.supports_dry_run:
+        return PreparedStep(step=step, index=index, action=action, iterations=(PreparedIteration(None, {}),))
+    items: list[EachItem | None] = [None]
+    if step.each is not None:
+        items = list(renderer.expand_each(step.each, context, path=f"{where}.each"))
     iterations = []
-    action: TemplateAction | None = None
     for item in items:
         scope = dict(context)
         if item is not None:
             scope["each"] = {"key": item.key, "value": item.value}
-        if not renderer.evaluate_if(step.condition, scope, path=f"{where}.if", task_failed=task_failed):
-            continue
-        action = action or registry.require(step.action)
+            if not renderer.evaluate_if(step.condition, scope, path=f"{where}.if", task_failed=task_failed):
+                continue
         rendered = renderer.render_value(dict(step.input), scope, path=f"{where}.input")
         validate_input(action, rendered)
         iterations.append(PreparedIteration(item, rendered))
@@ -198,7 +210,13 @@ async def run_template(
         context = step_context(parameters, outputs, opts)
         try:
             prepared = prepare_step(
-                step, index, context=context, registry=registry, renderer=renderer, task_failed=first_error is not None
+                step,
+                index,
+                context=context,
+                registry=registry,
+                renderer=renderer,
+                task_failed=first_error is not None,
+                dry_run=opts.dry_run,
             )
         except BlacktopError as exc:
             results.append(StepResult(step.id, step.name, step.action, "failed", error=str(exc)))

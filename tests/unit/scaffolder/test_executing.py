@@ -224,3 +224,27 @@ async def test_secrets_reach_inputs_but_not_logs(renderer: TemplateRenderer) -> 
         options=RunOptions(secrets={"TOKEN": "hunter2"}),
     )
     assert result.steps[0].logs == ["token ***"]
+
+
+async def test_dry_run_skips_unsupported_actions_without_rendering_and_hides_secrets(
+    renderer: TemplateRenderer,
+) -> None:
+    template = inline(
+        [
+            {"id": "log", "action": "debug:log", "input": {"message": "token=${{ secrets.TOKEN }}"}},
+            {"id": "pub", "action": "publish:fake", "input": {"broken": "${{ parameters.x | noSuchFilter }}"}},
+        ]
+    )
+    registry = make_registry(renderer)
+    registry.add(StandIn("publish:fake", {"remoteUrl": {"type": "string"}}))
+    result = await run_template(
+        template,
+        {},
+        registry=registry,
+        renderer=renderer,
+        workspace=InMemoryWorkspace(),
+        options=RunOptions(dry_run=True, secrets={"TOKEN": "hunter2"}),
+    )
+    assert result.status == "completed", result.error
+    assert result.steps[0].logs == ["token="]
+    assert result.steps[1].outputs == {"remoteUrl": "<example>"}
