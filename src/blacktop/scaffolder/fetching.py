@@ -62,7 +62,12 @@ class FetchTemplate(TemplateAction):
                 "items": {"type": "string"},
                 "description": "Globs of files copied without rendering their contents (names are still rendered)",
             },
-            "copyWithoutRender": {"type": "array", "items": {"type": "string"}, "deprecated": True},
+            "copyWithoutRender": {
+                "type": "array",
+                "items": {"type": "string"},
+                "deprecated": True,
+                "description": "Deprecated: like copyWithoutTemplating, but the matched names are not rendered either",
+            },
             "cookiecutterCompat": {"type": "boolean", "description": "Use {{ cookiecutter.x }} syntax"},
             "templateFileExtension": {
                 "type": ["string", "boolean"],
@@ -102,7 +107,9 @@ class FetchTemplate(TemplateAction):
             render_contents = location.endswith(options.extension)
             location = location[: -len(options.extension)] if render_contents else location
         where = f"skeleton path {file.path!r}"
-        rendered = self._renderer.render_file(location, options.values, path=where, **options.render)
+        rendered = location
+        if render_contents or options.render_raw_names:
+            rendered = self._renderer.render_file(location, options.values, path=where, **options.render)
         if _rendered_path_is_dropped(rendered):
             ctx.log(f"Skipping {file.path}: its rendered path {rendered!r} is empty or not a file path")
             return
@@ -124,6 +131,7 @@ class _TemplateOptions:
     values: Mapping[str, Any]
     extension: str | None
     raw_only: Callable[[str], bool]
+    render_raw_names: bool
     replace: bool
     render: Mapping[str, bool]
 
@@ -131,9 +139,16 @@ class _TemplateOptions:
 def _template_options(ctx: ActionContext, input: Mapping[str, Any]) -> _TemplateOptions:
     """Read ``fetch:template``'s options, refusing combinations Backstage refuses."""
     raw_globs = list(input.get("copyWithoutTemplating") or [])
-    if input.get("copyWithoutRender"):
-        ctx.log("copyWithoutRender is deprecated and was removed from Backstage; use copyWithoutTemplating")
-        raw_globs += list(input["copyWithoutRender"])
+    legacy = list(input.get("copyWithoutRender") or [])
+    if legacy and raw_globs:
+        raise InvalidActionInput(
+            "fetch:template: copyWithoutRender and copyWithoutTemplating cannot be used together; "
+            "use copyWithoutTemplating"
+        )
+    if legacy:
+        # The deprecated spelling also leaves the matched entries' names unrendered.
+        ctx.log("[Deprecated] copyWithoutRender is deprecated; use copyWithoutTemplating instead")
+        raw_globs = legacy
     extension = input.get("templateFileExtension")
     extension = ".njk" if extension is True else (str(extension) if extension else None)
     cookiecutter = bool(input.get("cookiecutterCompat"))
@@ -147,6 +162,7 @@ def _template_options(ctx: ActionContext, input: Mapping[str, Any]) -> _Template
         values=dict(input.get("values") or {}),
         extension=(extension if extension.startswith(".") else "." + extension) if extension else None,
         raw_only=paths.glob_matcher(raw_globs),
+        render_raw_names=not legacy,
         replace=bool(input.get("replace")),
         render={
             "cookiecutter": cookiecutter,

@@ -117,19 +117,17 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
 
 
 def glob_matcher(patterns: list[str] | tuple[str, ...]) -> Callable[[str], bool]:
-    """A predicate over normalised paths: later ``!pattern`` entries exclude what earlier ones matched.
+    """A predicate over normalised file paths: later ``!pattern`` entries exclude what earlier ones matched.
 
-    A pattern matching a folder also matches everything below it.
+    Like globby with ``dot: true``: ``*`` stays within one folder, ``**`` spans folders, and a
+    pattern naming a folder does not match the files inside it (write ``folder/**`` for that).
     """
     compiled = [(p.startswith("!"), glob_to_regex(p[1:] if p.startswith("!") else p)) for p in patterns]
 
     def matches(path: str) -> bool:
-        candidates = [path]
-        parts = path.split("/")
-        candidates += ["/".join(parts[:n]) for n in range(1, len(parts))]
         result = False
         for negated, regex in compiled:
-            if any(regex.match(c) for c in candidates):
+            if regex.match(path):
                 result = not negated
         return result
 

@@ -173,13 +173,30 @@ async def test_template_file_extension(renderer: TemplateRenderer) -> None:
         )
 
 
-async def test_copy_without_render_is_a_deprecated_alias(renderer: TemplateRenderer) -> None:
-    skeleton = InMemorySkeletonReader([WorkspaceFile("sk/w/ci.yaml", b"${{ github.sha }}")])
+async def test_copy_without_render_keeps_names_and_contents_raw(renderer: TemplateRenderer) -> None:
+    skeleton = InMemorySkeletonReader(
+        [
+            WorkspaceFile("sk/w/${{ values.n }}.yaml", b"${{ github.sha }}"),
+            WorkspaceFile("sk/${{ values.n }}.md", b"${{ values.n }}"),
+        ]
+    )
     workspace = InMemoryWorkspace()
     ctx = context(workspace, None)
-    await registry(renderer, skeleton).require("fetch:template").run(ctx, {"url": "sk", "copyWithoutRender": ["w/*"]})
-    assert (await workspace.require("w/ci.yaml")).content == b"${{ github.sha }}"
+    action = registry(renderer, skeleton).require("fetch:template")
+    await action.run(ctx, {"url": "sk", "values": {"n": "x"}, "copyWithoutRender": ["w/*"]})
+    assert await workspace.list() == ["w/${{ values.n }}.yaml", "x.md"]
+    assert (await workspace.require("w/${{ values.n }}.yaml")).content == b"${{ github.sha }}"
     assert any("deprecated" in line for line in ctx.logs)
+    with pytest.raises(InvalidActionInput, match="cannot be used together"):
+        await action.run(ctx, {"url": "sk", "copyWithoutRender": ["a"], "copyWithoutTemplating": ["b"]})
+
+
+async def test_copy_without_templating_still_renders_names(renderer: TemplateRenderer) -> None:
+    skeleton = InMemorySkeletonReader([WorkspaceFile("sk/w/${{ values.n }}.yaml", b"${{ github.sha }}")])
+    workspace = InMemoryWorkspace()
+    action = registry(renderer, skeleton).require("fetch:template")
+    await action.run(context(workspace, None), {"url": "sk", "values": {"n": "x"}, "copyWithoutTemplating": ["w/*"]})
+    assert (await workspace.require("w/x.yaml")).content == b"${{ github.sha }}"
 
 
 async def test_fetch_plain_and_plain_file(renderer: TemplateRenderer) -> None:

@@ -104,7 +104,8 @@ def test_refusals_explain_themselves(path: str, message: str) -> None:
     ("patterns", "path", "matches"),
     [
         pytest.param([".github/workflows/*"], ".github/workflows/ci.yaml", True, id="dot-folder"),
-        pytest.param([".github/workflows/*"], ".github/workflows/sub/ci.yaml", True, id="folder-match-covers-below"),
+        pytest.param([".github/workflows/*"], ".github/workflows/sub/ci.yaml", False, id="star-does-not-cover-below"),
+        pytest.param([".github/**"], ".github/workflows/sub/ci.yaml", True, id="globstar-covers-below"),
         pytest.param(["*.png"], "img/logo.png", False, id="star-stays-in-folder"),
         pytest.param(["**/*.png"], "img/logo.png", True, id="globstar"),
         pytest.param(["**/*.png"], "logo.png", True, id="globstar-top"),
