@@ -150,6 +150,11 @@ class ShardGate(Protocol):
         """The number of shards keys hash into."""
         ...
 
+    @property
+    def retry_after(self) -> timedelta:
+        """How long to wait before asking again about a key admitted ``LATER``."""
+        ...
+
     def may_own(self, key: ResourceKey) -> bool:
         """Whether ``key`` is worth queueing here (its shard is held and not being given back)."""
         ...
@@ -179,6 +184,7 @@ class AllShards:
     """The single-process gate: this process owns everything, with no lease bookkeeping."""
 
     shards = 1
+    retry_after = timedelta(seconds=1)
 
     def __init__(self) -> None:
         self._on_acquired: ShardsCallback = _ignore
@@ -244,6 +250,11 @@ class ShardCoordinator:
         return self._settings.shards
 
     @property
+    def retry_after(self) -> timedelta:
+        """Half the renew interval: by then the next renewal has usually restored the lease time."""
+        return self._settings.renew_interval / 2
+
+    @property
     def member(self) -> str:
         """This process's member id."""
         return self._member
@@ -287,7 +298,11 @@ class ShardCoordinator:
         await self._store.heartbeat(group=settings.group, member=self._member, now=now, ttl=settings.lease_ttl)
         if self._held:
             renewed = await self._store.renew(
-                group=settings.group, shards=list(self._held), holder=self._member, now=now, ttl=settings.lease_ttl
+                group=settings.group,
+                shards=list(self._held),
+                holder=self._member,
+                now=self._clock.now(),  # the heartbeat may have waited for a database lock
+                ttl=settings.lease_ttl,
             )
             kept = {lease.shard: lease.expires_at for lease in renewed}
             lost = frozenset(self._held) - frozenset(kept)

@@ -198,7 +198,7 @@ class Engine:
         if admission is leasing.Admission.NOT_MINE:
             return
         if admission is leasing.Admission.LATER:
-            self._queue.add_after(key, self._settings.poll_interval)
+            self._queue.add_after(key, self.gate.retry_after)
             return
         started = self._timer()
         outcome = "error"

@@ -395,3 +395,31 @@ async def test_started_engine_never_runs_one_key_on_two_workers(workers: int) ->
     async with engine:
         await asyncio.wait_for(keep_resyncing(), timeout=5)
     assert overlaps == []
+
+
+async def test_a_key_whose_lease_runs_short_is_retried_after_the_next_renewal_not_the_poll_interval() -> None:
+    clock = FrozenClock(NOW)
+    store = InMemoryResources(clock)
+    store.put(widget("a"))
+    script = Script()
+    lease_settings = LeaseSettings(shards=4, lease_ttl=timedelta(seconds=30), renew_interval=timedelta(seconds=4))
+    engine = Engine(
+        source=store,
+        writer=store,
+        registry=ControllerRegistry([FunctionController(GROUP, KIND, script.reconcile, script.finalize)]),
+        clock=clock,
+        settings=EngineSettings(
+            poll_interval=timedelta(hours=1), reconcile_timeout=timedelta(seconds=20), leases=lease_settings
+        ),
+        lease_store=InMemoryLeaseStore(),
+    )
+    await engine.prime()
+    await engine.gate.tick()
+    clock.advance(timedelta(seconds=9))  # 21 s left; a reconcile needs 20 s + 2 s margin
+    assert await engine.process_next()
+    assert script.calls == []
+    assert engine.queue.next_due_in() == timedelta(seconds=2)
+    await engine.gate.tick()
+    clock.advance(timedelta(seconds=2))
+    await engine.process_next()
+    assert script.count() == Counter({"a": 1})
