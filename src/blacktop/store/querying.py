@@ -106,8 +106,8 @@ def count_statement(query: ListQuery, *, after: Cursor | None) -> Select[int]:
     return select(func.count()).select_from(keys.subquery("matching"))
 
 
-def list_statement(query: ListQuery, *, after: Cursor | None, limit: int | None) -> Select[str, str, Any, int]:
-    """Rows of (namespace, name, document, newest revision) for one page of a list.
+def list_statement(query: ListQuery, *, after: Cursor | None, limit: int | None) -> Select[str, str, Any, int, int]:
+    """Rows of (namespace, name, document, resource_version, newest revision) for one page of a list.
 
     Keys are sorted and cut to the page first, and documents read for those only, so a broad
     selector never drags thousands of documents through a sort. The newest revision rides along
@@ -117,7 +117,7 @@ def list_statement(query: ListQuery, *, after: Cursor | None, limit: int | None)
     page = keys.order_by(cols.namespace, cols.name).limit(limit).subquery("page")
     revision = select(func.coalesce(func.max(EventRow.revision), 0)).scalar_subquery()
     return (
-        select(page.c.namespace, page.c.name, ResourceRow.document, revision)
+        select(page.c.namespace, page.c.name, ResourceRow.document, ResourceRow.resource_version, revision)
         .join(ResourceRow, ResourceRow.uid == page.c.uid)
         .order_by(page.c.namespace, page.c.name)
     )

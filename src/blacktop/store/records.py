@@ -99,3 +99,9 @@ def group_of(obj: Resource) -> str:
 def copy_document(obj: Resource) -> Resource:
     """An independent copy of a document, so a store never aliases its caller's dicts."""
     return copy.deepcopy(obj)
+
+
+def without_version(obj: Resource) -> Resource:
+    """A shallow copy of ``obj`` whose metadata lacks ``resourceVersion`` (stored as a column instead)."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "resourceVersion"}
+    return {**obj, "metadata": meta}

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Insert, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from blacktop.kernel.clock import Clock, SystemClock
@@ -35,65 +35,50 @@ from blacktop.kernel.ports import (
 )
 from blacktop.kernel.resources import Resource, ResourceKey
 
-from . import errors, paging, querying, records, writing
-from .tables import AuditRecordRow, EventRow, ResourceLabelRow, ResourceRow
+from . import errors, paging, querying, records, statements, writing
+from .tables import AuditRecordRow, EventRow
 
 WRITE_LOCK_KEY: Final = 0x626C_6B74_7772_0001
 """The PostgreSQL advisory lock every resource write transaction holds ("blktwr" + 1)."""
 
 
-def _key_condition(key: ResourceKey) -> Any:
-    return and_(
-        ResourceRow.group == key.group,
-        ResourceRow.kind == key.kind,
-        ResourceRow.namespace == records.storage_namespace(key),
-        ResourceRow.name == key.name,
-    )
+def _key_params(key: ResourceKey) -> dict[str, str]:
+    return {
+        "group": key.group,
+        "kind": key.kind,
+        "namespace": records.storage_namespace(key),
+        "name": key.name,
+    }
 
 
 class SqlResourceTransaction:
-    """One write transaction on an open connection that holds the store's write lock."""
+    """One write transaction on an open connection that holds the store's write lock.
 
-    def __init__(self, conn: AsyncConnection, *, clock: Clock, guard: _Guard) -> None:
+    Documents are stored without ``metadata.resourceVersion``; it is the row's revision column and
+    is put back on every read, so a revision assigned inside a statement never needs a second write.
+    """
+
+    def __init__(self, conn: AsyncConnection, *, clock: Clock, guard: _Guard, insert_resource: Insert) -> None:
         self._conn = conn
         self._clock = clock
         self._guard = guard
-        self._revision: int | None = None
-
-    async def _next_revision(self) -> int:
-        if self._revision is None:
-            newest = await self._conn.scalar(select(func.coalesce(func.max(EventRow.revision), 0)))
-            self._revision = int(newest or 0)
-        self._revision += 1
-        return self._revision
+        self._insert_resource = insert_resource
 
     async def _stored(self, key: ResourceKey) -> tuple[str, int, Resource] | None:
-        stmt = select(ResourceRow.uid, ResourceRow.resource_version, ResourceRow.document).where(_key_condition(key))
-        row = (await self._conn.execute(stmt)).first()
-        return None if row is None else (row[0], row[1], row[2])
+        row = (await self._conn.execute(statements.SELECT_STORED, _key_params(key))).first()
+        if row is None:
+            return None
+        return row[0], row[1], writing.with_version(row[2], row[1])
 
     async def _append_event(self, revision: int, type_: EventType, key: ResourceKey, obj: Resource) -> None:
-        await self._conn.execute(
-            insert(EventRow).values(
-                revision=revision,
-                type=type_.value,
-                group=key.group,
-                kind=key.kind,
-                namespace=records.storage_namespace(key),
-                name=key.name,
-                object=obj,
-            )
-        )
+        params = {"revision": revision, "type": type_.value, "object": records.without_version(obj)}
+        await self._conn.execute(statements.INSERT_EVENT, params | _key_params(key))
 
     async def _write_labels(self, uid: str, key: ResourceKey, labels: dict[str, str]) -> None:
         if labels:
-            namespace = records.storage_namespace(key)
-            rows = [
-                {"uid": uid, "group": key.group, "kind": key.kind, "namespace": namespace, "name": key.name}
-                | {"key": k, "value": v}
-                for k, v in labels.items()
-            ]
-            await self._conn.execute(insert(ResourceLabelRow), rows)
+            common = {"uid": uid} | _key_params(key)
+            rows = [common | {"key": k, "value": v} for k, v in labels.items()]
+            await self._conn.execute(statements.INSERT_LABELS, rows)
 
     async def get(self, key: ResourceKey) -> Resource | None:
         """The current object as this transaction sees it, or None."""
@@ -106,23 +91,12 @@ class SqlResourceTransaction:
         obj = records.copy_document(obj)
         key = records.key_of(obj)
         with self._guard(f"create {key}"):
-            if await self._stored(key) is not None:
-                raise writing.already_exists(key)
             uid, created = records.prepare_new(obj, now=self._clock.now())
-            revision = await self._next_revision()
+            params = {"uid": uid, "document": records.without_version(obj), "created_at": created}
+            revision = await self._conn.scalar(self._insert_resource, params | _key_params(key))
+            if revision is None:
+                raise writing.already_exists(key)
             writing.with_version(obj, revision)
-            await self._conn.execute(
-                insert(ResourceRow).values(
-                    uid=uid,
-                    group=key.group,
-                    kind=key.kind,
-                    namespace=records.storage_namespace(key),
-                    name=key.name,
-                    resource_version=revision,
-                    document=obj,
-                    created_at=created,
-                )
-            )
             await self._write_labels(uid, key, records.labels_of(obj))
             await self._append_event(revision, EventType.ADDED, key, obj)
         return obj
@@ -138,14 +112,12 @@ class SqlResourceTransaction:
             uid, current, old = stored
             writing.check_version(key, current=str(current), expected=expected_version)
             writing.carry_server_fields(obj, old, key)
-            revision = await self._next_revision()
+            params = {"target_uid": uid, "document": records.without_version(obj)}
+            revision = int(await self._conn.scalar(statements.UPDATE_RESOURCE, params) or 0)
             writing.with_version(obj, revision)
-            await self._conn.execute(
-                update(ResourceRow).where(ResourceRow.uid == uid).values(resource_version=revision, document=obj)
-            )
             labels = records.labels_of(obj)
             if labels != records.labels_of(old):
-                await self._conn.execute(delete(ResourceLabelRow).where(ResourceLabelRow.uid == uid))
+                await self._conn.execute(statements.DELETE_LABELS, {"uid": uid})
                 await self._write_labels(uid, key, labels)
             await self._append_event(revision, EventType.MODIFIED, key, obj)
         return obj
@@ -158,29 +130,28 @@ class SqlResourceTransaction:
                 raise writing.not_found(key)
             uid, current, old = stored
             writing.check_version(key, current=str(current), expected=expected_version)
-            revision = await self._next_revision()
-            writing.with_version(old, revision)
-            await self._conn.execute(delete(ResourceLabelRow).where(ResourceLabelRow.uid == uid))
-            await self._conn.execute(delete(ResourceRow).where(ResourceRow.uid == uid))
-            await self._append_event(revision, EventType.DELETED, key, old)
-        return old
+            await self._conn.execute(statements.DELETE_LABELS, {"uid": uid})
+            await self._conn.execute(statements.DELETE_RESOURCE, {"uid": uid})
+            params = {"type": EventType.DELETED.value, "object": records.without_version(old)}
+            revision = int(
+                await self._conn.scalar(statements.INSERT_EVENT_AT_NEXT_REVISION, params | _key_params(key)) or 0
+            )
+        return writing.with_version(old, revision)
 
     async def last_audit(self) -> AuditRecord | None:
         """The newest audit record; the write lock is held, so no other writer can append meanwhile."""
         with self._guard("read the last audit record"):
-            stmt = select(*records.AUDIT_COLUMNS).order_by(AuditRecordRow.seq.desc()).limit(1)
-            row = (await self._conn.execute(stmt)).first()
+            row = (await self._conn.execute(statements.SELECT_LAST_AUDIT)).first()
         return None if row is None else records.audit_from_row(row)
 
     async def append_audit(self, record: AuditRecord) -> None:
         """Append ``record``; ConflictError when its ``seq`` is already taken."""
         with self._guard(f"append audit record {record.seq}"):
-            taken = await self._conn.scalar(select(AuditRecordRow.seq).where(AuditRecordRow.seq == record.seq))
-            if taken is not None:
+            if await self._conn.scalar(statements.SELECT_AUDIT_SEQ, {"seq": record.seq}) is not None:
                 raise ConflictError(
                     f"audit record {record.seq} already exists; read the last record again and append after it"
                 )
-            await self._conn.execute(insert(AuditRecordRow).values(**records.audit_values(record)))
+            await self._conn.execute(statements.INSERT_AUDIT, records.audit_values(record))
 
 
 class _Guard:
@@ -211,6 +182,7 @@ class SqlResourceStore:
         self._guard = _Guard(engine)
         self._is_postgres = engine.dialect.name == "postgresql"
         self._local_writes = asyncio.Lock()
+        self._insert_resource = statements.insert_resource(engine.dialect.name)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[ResourceTransaction]:
@@ -223,7 +195,9 @@ class SqlResourceStore:
                     async with conn.begin():
                         if self._is_postgres:
                             await conn.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
-                        yield SqlResourceTransaction(conn, clock=self._clock, guard=self._guard)
+                        yield SqlResourceTransaction(
+                            conn, clock=self._clock, guard=self._guard, insert_resource=self._insert_resource
+                        )
 
     @asynccontextmanager
     async def _snapshot(self, action: str) -> AsyncIterator[AsyncConnection]:
@@ -238,8 +212,8 @@ class SqlResourceStore:
         """The current object, or None."""
         with self._guard(f"read {key}"):
             async with self._engine.connect() as conn:
-                document = await conn.scalar(select(ResourceRow.document).where(_key_condition(key)))
-        return None if document is None else dict(document)
+                row = (await conn.execute(statements.SELECT_DOCUMENT, _key_params(key))).first()
+        return None if row is None else writing.with_version(row[0], row[1])
 
     async def list(self, query: ListQuery) -> ListPage:
         """A page of matching objects ordered by (namespace, name)."""
@@ -255,14 +229,14 @@ class SqlResourceStore:
             if after is not None:
                 revision = after.revision
             else:
-                revision = int(rows[0][3]) if rows else await _newest_revision(conn)
+                revision = int(rows[0][4]) if rows else await _newest_revision(conn)
             if limit is None or len(rows) <= limit:
-                return ListPage(items=[row[2] for row in rows], revision=revision)
+                return ListPage(items=_documents(rows), revision=revision)
             rows = rows[:limit]
             cursor = paging.Cursor(namespace=rows[-1][0], name=rows[-1][1], revision=revision)
             remaining = int(await conn.scalar(querying.count_statement(query, after=cursor)) or 0)
         token = paging.encode_continue(cursor, group=query.group, kind=query.kind)
-        return ListPage(items=[row[2] for row in rows], revision=revision, continue_token=token, remaining=remaining)
+        return ListPage(items=_documents(rows), revision=revision, continue_token=token, remaining=remaining)
 
     async def events(
         self, *, since: int, kinds: Collection[tuple[str, str]] | None = None, limit: int = 500
@@ -277,7 +251,7 @@ class SqlResourceStore:
         with self._guard("read events"):
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(stmt)).all()
-        return [records.event_from_row(row[0], row[1], row[2]) for row in rows]
+        return [records.event_from_row(row[0], row[1], writing.with_version(row[2], row[0])) for row in rows]
 
     async def current_revision(self) -> int:
         """The newest revision written (0 before the first write)."""
@@ -302,6 +276,11 @@ class SqlResourceStore:
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(stmt)).all()
         return [records.audit_from_row(r) for r in rows]
+
+
+def _documents(rows: Sequence[Sequence[Any]]) -> list[Resource]:
+    """Documents of (namespace, name, document, resource_version, ...) rows, with their resourceVersion."""
+    return [writing.with_version(row[2], row[3]) for row in rows]
 
 
 async def _newest_revision(conn: AsyncConnection) -> int:
