@@ -51,11 +51,12 @@ from blacktop.store.leases import SqlLeaseStore
 from blacktop.telemetry import PlatformMetrics
 from blacktop.wiring import Wiring
 from blacktop.wiring import catalog as catalog_wiring
+from blacktop.wiring import observability as observability_wiring
 
 log = logging.getLogger("blacktop")
 
 
-FEATURES: list[Callable[[Wiring], None]] = [catalog_wiring.wire]
+FEATURES: list[Callable[[Wiring], None]] = [catalog_wiring.wire, observability_wiring.wire]
 """Each feature's ``wire`` function, in the order they are wired."""
 
 
