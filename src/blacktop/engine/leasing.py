@@ -119,7 +119,7 @@ class LeaseSettings:
     """Number of shards; more than the largest expected number of processes, and never changed while running."""
     lease_ttl: timedelta = timedelta(seconds=30)
     """How long a lease lasts without renewal; a killed process's shards wait this long for a new owner."""
-    renew_interval: timedelta = timedelta(seconds=5)
+    renew_interval: timedelta = timedelta(seconds=3)
     """How often leases are renewed, heartbeats sent and shares rebalanced."""
     safety_margin: timedelta = timedelta(seconds=2)
     """Slack kept between the end of the longest reconcile and lease expiry (clock skew, slow commits)."""

@@ -48,8 +48,13 @@ class EngineSettings:
     """How often the event log is read when nothing calls ``notify``."""
     resync_period: timedelta = timedelta(minutes=10)
     """How often every object is queued again, changed or not."""
-    reconcile_timeout: timedelta = timedelta(seconds=20)
-    """The longest one reconcile (planning and writes) may take; it is cancelled after that."""
+    reconcile_timeout: timedelta = timedelta(seconds=10)
+    """The longest one reconcile (planning and writes) may take; it is cancelled after that.
+
+    With leases, a reconcile starts only while the lease has this long (plus the safety margin)
+    left, so keep it well under ``leases.lease_ttl - leases.renew_interval``. Work that takes
+    longer belongs outside the reconcile: start it, then poll with ``TemporaryFailure(delay=)``.
+    """
     backoff_base: timedelta = timedelta(milliseconds=200)
     """First retry delay after an error; doubles with every further failure."""
     backoff_cap: timedelta = timedelta(minutes=5)

@@ -163,6 +163,7 @@ def test_two_processes_share_the_work_and_the_survivor_of_a_sigkill_finishes_it(
         wait_for(all_ready, timeout=40, what="the survivor to finish every object")
         survivor.send_signal(signal.SIGTERM)
         assert survivor.wait(timeout=15) == 0, (tmp_path / "survivor.log").read_text()
+        assert held_leases(url, group, "survivor") == {}, "a graceful stop gives every lease back"
     finally:
         for process in (victim, survivor):
             if process.poll() is None:
