@@ -41,6 +41,19 @@ class LimitSettings(BaseModel):
     """Largest page a list may ask for."""
 
 
+class SecretsSettings(BaseModel):
+    """Where the secret store's key-encryption key (KEK) comes from; never from the state database."""
+
+    kek_file: Path | None = None
+    """A file holding the base64 of 32 random bytes (mode 0600); its stem is the KEK id."""
+    kek: str | None = None
+    """The KEK itself as ``<kek-id>:<base64 32 bytes>`` (``BLACKTOP_SECRETS__KEK``); wins over ``kek_file``."""
+    key_dir: Path | None = None
+    """Where generated KEKs live (default ``<data_dir>/keys``): the embedded default and ``rotate-kek`` write here."""
+    retired_kek_files: list[Path] = Field(default_factory=list)
+    """Older KEK files still needed to unwrap versions not yet re-wrapped."""
+
+
 class Settings(BaseSettings):
     """Everything a blacktop process is configured with."""
 
@@ -58,6 +71,7 @@ class Settings(BaseSettings):
     """An admin token to create on first start (for automation); otherwise one is generated."""
     engine: EngineSettings = EngineSettings()
     limits: LimitSettings = LimitSettings()
+    secrets: SecretsSettings = SecretsSettings()
     demo: bool = False
     """Load the demo data set on start."""
 

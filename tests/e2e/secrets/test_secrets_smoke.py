@@ -1,0 +1,37 @@
+"""Smoke: the payment-service ExternalSecret syncs through the running platform."""
+
+from __future__ import annotations
+
+import httpx
+import yaml
+
+from .conftest import ESO, PLATFORM_SECRETS, SHARED, eventually, ready_condition
+
+
+async def test_payment_service_example_syncs(admin: httpx.AsyncClient) -> None:
+    for path, data in {
+        "payments/database": {"username": "pay_app", "password": "s3cr3t-db-pass", "host": "db.internal"},
+        "payments/stripe": {"secret_key": "sk_live_abc"},
+        "payments/auth": {"signing_key": "jwt-key-xyz"},
+    }.items():
+        response = await admin.post(f"/api/v1/secrets/data/{path}", json={"data": data})
+        assert response.status_code == 201, response.text
+    store = {"apiVersion": "external-secrets.io/v1beta1", "kind": "ClusterSecretStore",
+             "metadata": {"name": "vault-backend"}, "spec": {"provider": {"blacktop": {}}}}  # fmt: skip
+    assert (await admin.post(f"{ESO}/clustersecretstores", json=store)).status_code == 201
+    example = yaml.safe_load((SHARED / "examples" / "externalsecret-payment-service.yaml").read_text())
+    created = await admin.post(f"{ESO}/namespaces/payments/externalsecrets", json=example)
+    assert created.status_code == 201, created.text
+
+    async def synced() -> dict | None:
+        obj = (await admin.get(f"{ESO}/namespaces/payments/externalsecrets/payment-service-secrets")).json()
+        return ready_condition(obj)
+
+    condition = await eventually(synced)
+    assert condition["status"] == "True", condition
+    target = (await admin.get(PLATFORM_SECRETS.format(ns="payments") + "/payment-service-secrets")).json()
+    assert target["spec"]["keys"] == ["DATABASE_URL", "JWT_SIGNING_KEY", "STRIPE_SECRET_KEY"]
+    revealed = (await admin.get(f"/api/v1/secrets/data/{target['spec']['valueFrom']['path']}?reveal=true")).json()
+    assert revealed["data"]["DATABASE_URL"] == (
+        "postgresql://pay_app:s3cr3t-db-pass@db.internal:5432/payments?sslmode=require"
+    )
