@@ -10,6 +10,7 @@ queries (the JSON ``query`` of the POST endpoints) translate into the same ``Ent
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -217,17 +218,12 @@ def fulltext_of(document: Mapping[str, Any]) -> str:
     return " ".join(_tokens(text))
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _tokens(text: str) -> Iterable[str]:
     """Words, with ``payment-service`` also indexed as ``payment`` and ``service``."""
-    word: list[str] = []
-    for ch in text.lower():
-        if ch.isalnum():
-            word.append(ch)
-        elif word:
-            yield "".join(word)
-            word = []
-    if word:
-        yield "".join(word)
+    return _WORD.findall(text.lower())
 
 
 def search_terms(term: str) -> list[str]:

@@ -107,6 +107,8 @@ class CatalogService:
     new_id: Callable[[], str]
     config: CatalogConfig = field(default_factory=CatalogConfig)
     observers: list[RefreshObserver] = field(default_factory=list)
+    offload: refreshing.Offload | None = None
+    """Where CPU-heavy parsing runs (a process pool, set by the composition root); None: inline."""
     _caches: dict[str, dict[str, refreshing.FileSummary]] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
@@ -215,11 +217,16 @@ class CatalogService:
                                       written=[], files=0, changed_files=0, keep_all=True)  # fmt: skip
 
         async def on_file(outcome: refreshing.FileOutcome) -> None:
-            if outcome.changed:
-                written.extend(await self._write_file(location, outcome, stored, problems))
+            if not outcome.changed:
+                return
+            writes = await self._writes_for(location, outcome, stored, problems)
+            written.extend(w.ref.key for w in writes)
+            # Written at once, not overlapped with parsing: the database driver's thread would fight
+            # the parser for the GIL row by row, which is several times slower than taking turns.
+            await self.repository.write_entities(location.id, writes)
 
         result = await refreshing.walk_location(
-            root, reader, options=self.config.ingest_options(), cache=cache, on_file=on_file
+            root, reader, options=self.config.ingest_options(), cache=cache, on_file=on_file, offload=self.offload
         )
         problems[:0] = result.problems
         seen = set(result.refs)
@@ -228,43 +235,38 @@ class CatalogService:
             files=len(result.files), changed_files=len(result.changed_files), keep_all=False,
         )  # fmt: skip
 
-    async def _write_file(
+    async def _writes_for(
         self,
         location: records.LocationRecord,
         outcome: refreshing.FileOutcome,
         stored: Mapping[str, tuple[str, bool]],
         problems: list[Problem],
-    ) -> list[str]:
+    ) -> list[records.EntityWrite]:
         candidates = []
-        for ingested in outcome.entities:
-            ref = ingested.entity.ref.key
-            digest = refreshing.entity_hash(ingested.entity)
-            previous = stored.get(ref)
-            if previous is not None and previous[0] == digest and not previous[1]:
+        for write in outcome.entities:
+            previous = stored.get(write.ref.key)
+            if previous is not None and previous[0] == write.hash and not previous[1]:
                 continue
-            candidates.append((ingested, digest))
-        foreign = await self.repository.owners(
-            [i.entity.ref.key for i, _ in candidates if i.entity.ref.key not in stored]
-        )
+            candidates.append(write)
+        foreign = await self.repository.owners([w.ref.key for w in candidates if w.ref.key not in stored])
         writes: list[records.EntityWrite] = []
-        for ingested, digest in candidates:
-            owner = foreign.get(ingested.entity.ref.key)
+        for write in candidates:
+            owner = foreign.get(write.ref.key)
             if owner is not None and owner.location_id not in (None, location.id) and not owner.orphan:
                 problems.append(
                     Problem(
                         path="metadata.name",
                         message=(
-                            f"entity {ingested.entity.ref.key} is already provided by location {owner.location_id} "
-                            f"({owner.location_key}); {location.id} ({ingested.location_key}) also emits it and "
+                            f"entity {write.ref.key} is already provided by location {owner.location_id} "
+                            f"({owner.location_key}); {location.id} ({write.location_key}) also emits it and "
                             "is ignored. Remove one copy, or delete the old location to move the entity"
                         ),
-                        document=ingested.location_key,
+                        document=write.location_key,
                     )
                 )
                 continue
-            writes.append(_entity_write(ingested, digest))
-        await self.repository.write_entities(location.id, writes)
-        return [w.ref.key for w in writes]
+            writes.append(write)
+        return writes
 
     async def _finish(
         self,
@@ -392,13 +394,3 @@ class _NoFiles:
     async def list_matching(self, location: locations.LocationSpec) -> list[locations.LocationSpec]:
         """Nothing matches."""
         return []
-
-
-def _entity_write(ingested: processing.IngestedEntity, digest: str) -> records.EntityWrite:
-    document = ingested.entity.to_dict()
-    return records.EntityWrite(
-        ref=ingested.entity.ref, document=document, hash=digest, location_key=ingested.location_key,
-        relations=ingested.relations,
-        search=tuple(querying.flatten_entity(document)),
-        text=querying.fulltext_of(document),
-    )  # fmt: skip

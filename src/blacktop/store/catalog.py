@@ -110,6 +110,8 @@ CATALOG_TABLES: Final = (
 """The catalog's tables, referencing tables first (safe order for deleting rows)."""
 
 _CHUNK: Final = 500
+SQLITE_CACHE_KIB: Final = 128 * 1024
+"""Page cache of a connection that writes the catalog (per connection, in KiB)."""
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
@@ -141,6 +143,9 @@ class SqlCatalogRepository:
                 if not self._pg:
                     await conn.execution_options(sqlite_begin="IMMEDIATE")
                 async with conn.begin():
+                    if not self._pg:
+                        # Bulk index maintenance on million-row indexes needs more than SQLite's 2 MiB cache.
+                        await conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
                     yield conn
         except Exception as exc:
             if errors.is_translatable(exc):
@@ -291,34 +296,31 @@ class SqlCatalogRepository:
             )  # fmt: skip
             ids.update({r.ref: r.id for r in result})
         relation_rows = [
-            {"origin_id": ids[w.ref.key], "source_ref": r.source.key, "type": r.type, "type_key": r.type.lower(),
-             "target_ref": r.target.key}
-            for w in writes for r in w.relations
-        ]  # fmt: skip
+            (ids[w.ref.key], r.source.key, r.type, r.type.lower(), r.target.key) for w in writes for r in w.relations
+        ]
         if relation_rows:
-            await conn.execute(insert(relations), relation_rows)
-        search_rows = [
-            {"entity_id": ids[w.ref.key], "key": s.key, "value": s.value, "original": s.original}
-            for w in writes for s in w.search
-        ] + [{"entity_id": ids[w.ref.key], "key": "metadata.uid", "value": uids[w.ref.key], "original": uids[w.ref.key]}
-             for w in writes]  # fmt: skip
-        if search_rows:
-            await conn.execute(insert(search), search_rows)
+            await conn.exec_driver_sql(
+                f"INSERT INTO catalog_relations (origin_id, source_ref, type, type_key, target_ref) VALUES ({self._marks(5)})",
+                relation_rows,
+            )
+        search_rows = [(ids[w.ref.key], s.key, s.value, s.original) for w in writes for s in w.search]
+        search_rows += [(ids[w.ref.key], "metadata.uid", uids[w.ref.key], uids[w.ref.key]) for w in writes]
+        await conn.exec_driver_sql(
+            f"INSERT INTO catalog_search (entity_id, key, value, original) VALUES ({self._marks(4)})", search_rows
+        )
         await self._write_fulltext(conn, [(ids[w.ref.key], w.text) for w in writes])
+
+    def _marks(self, count: int) -> str:
+        return ", ".join(["%s" if self._pg else "?"] * count)
 
     async def _write_fulltext(self, conn: AsyncConnection, rows: Sequence[tuple[int, str]]) -> None:
         if not rows:
             return
         if self._pg:
-            await conn.execute(
-                text("INSERT INTO catalog_fulltext (entity_id, body) VALUES (:id, to_tsvector('simple', :body))"),
-                [{"id": i, "body": body} for i, body in rows],
-            )
+            sql = "INSERT INTO catalog_fulltext (entity_id, body) VALUES (%s, to_tsvector('simple', %s))"
         else:
-            await conn.execute(
-                text("INSERT INTO catalog_fulltext (rowid, body) VALUES (:id, :body)"),
-                [{"id": i, "body": body} for i, body in rows],
-            )
+            sql = "INSERT INTO catalog_fulltext (rowid, body) VALUES (?, ?)"
+        await conn.exec_driver_sql(sql, list(rows))
 
     async def _clear_indexes(self, conn: AsyncConnection, ids: Sequence[int]) -> None:
         await conn.execute(delete(relations).where(relations.c.origin_id.in_(ids)))

@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -78,6 +81,8 @@ class CatalogSettings(BaseModel):
     """Write catalog Groups (members from Group.spec.members and User.spec.memberOf) as platform Groups."""
     checks: list[dict[str, Any]] | None = None
     """Scorecard checks (``scoring.parse_checks``); default: ``catalog.DEFAULT_CHECKS``."""
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
+    """Processes that parse descriptor files during a refresh (None: cores beyond two; 0: inline)."""
 
 
 def load_settings(data_dir: Path) -> CatalogSettings:
@@ -187,6 +192,26 @@ def _group_document(name: str, description: str, members: tuple[str, ...]) -> di
     }
 
 
+class ProcessOffload:
+    """Runs CPU-heavy parsing in a small process pool, so parsing overlaps with database writes."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a worker process."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def close(self) -> None:
+        """Stop the workers."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 class RefreshLoop:
     """Registers configured locations, then refreshes every location on the interval."""
 
@@ -237,6 +262,11 @@ def wire(w: Wiring) -> None:
         repository=SqlCatalogRepository(w.db), sources=sources, clock=w.clock,
         new_id=lambda: str(uuid.uuid4()), config=build_config(settings),
     )  # fmt: skip
+    workers = settings.parse_workers if settings.parse_workers is not None else max(0, (os.cpu_count() or 2) - 2)
+    if workers:
+        offload = ProcessOffload(workers)
+        catalog_service.offload = offload
+        w.shutdown.append(offload.close)
     catalog_service.observers.append(AuditRefreshes(w.store, w.clock))
     if settings.sync_groups:
         catalog_service.observers.append(GroupSync(catalog_service, w.resources))

@@ -12,6 +12,27 @@ from .git import GitCheckouts, parse_git_target
 from .url import HttpLocationReader
 
 
+class TypedLocationReader:
+    """Sends each read to the reader of its location type (placeholders may point at URLs from files)."""
+
+    def __init__(self, readers: dict[str, ports.LocationReader]) -> None:
+        self.readers = readers
+
+    def _reader(self, location: locations.LocationSpec) -> ports.LocationReader:
+        found = self.readers.get(location.type)
+        if found is None:
+            raise InputError(f"location {location.key} has type {location.type!r}, which cannot be read here")
+        return found
+
+    async def fetch_text(self, location: locations.LocationSpec) -> str | None:
+        """The text at ``location``, read by the reader of its type."""
+        return await self._reader(location).fetch_text(location)
+
+    async def list_matching(self, location: locations.LocationSpec) -> list[locations.LocationSpec]:
+        """The files a glob matches, listed by the reader of its type."""
+        return await self._reader(location).list_matching(location)
+
+
 class CatalogLocationSources:
     """``service.LocationSources`` over the filesystem, HTTP and git adapters."""
 
@@ -19,17 +40,18 @@ class CatalogLocationSources:
         self.files = files
         self.urls = urls
         self.git = git
+        self.reader = TypedLocationReader({"file": files, "url": urls})
 
     async def prepare(self, location: locations.LocationSpec) -> tuple[locations.LocationSpec, ports.LocationReader]:
         """The walk root and reader for ``location``."""
         if location.type == "git":
             target = parse_git_target(location.target)
             directory = await self.git.update(target)
-            return locations.LocationSpec("file", f"{directory}/{target.glob}"), self.files
+            return locations.LocationSpec("file", f"{directory}/{target.glob}"), self.reader
         if location.type == "url":
-            return location, self.urls
+            return location, self.reader
         if location.type == "file":
-            return locations.LocationSpec("file", _absolute(location.target)), self.files
+            return locations.LocationSpec("file", _absolute(location.target)), self.reader
         raise InputError(f"location type {location.type!r} cannot be read")
 
 
