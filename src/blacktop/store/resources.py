@@ -41,6 +41,8 @@ from .tables import AuditRecordRow, EventRow
 WRITE_LOCK_KEY: Final = 0x626C_6B74_7772_0001
 """The PostgreSQL advisory lock every resource write transaction holds ("blktwr" + 1)."""
 
+_TAKE_WRITE_LOCK: Final = select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY))
+
 
 def _key_params(key: ResourceKey) -> dict[str, str]:
     return {
@@ -194,7 +196,7 @@ class SqlResourceStore:
                         await conn.execution_options(sqlite_begin="IMMEDIATE")
                     async with conn.begin():
                         if self._is_postgres:
-                            await conn.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
+                            await conn.execute(_TAKE_WRITE_LOCK)
                         yield SqlResourceTransaction(
                             conn, clock=self._clock, guard=self._guard, insert_resource=self._insert_resource
                         )
