@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Final
 
 from blacktop.kernel.clock import Clock
-from blacktop.kernel.errors import ConflictError, PermanentFailure, TemporaryFailure
+from blacktop.kernel.errors import ConflictError, NotFoundError, PermanentFailure, TemporaryFailure
 from blacktop.kernel.ports import EventType, ListQuery
 from blacktop.kernel.resources import Resource, ResourceKey
 
@@ -284,7 +284,8 @@ class Engine:
             self._backoff.forget(key)
             log.warning("reconcile of %s failed permanently: %s", key, exc)
             return "permanent_failure"
-        except ConflictError as exc:
+        except (ConflictError, NotFoundError) as exc:
+            # The object moved on (or went away) since it was cached; its event will bring the news.
             self._queue.add_after(key, self._backoff.next_delay(key))
             log.debug("reconcile of %s conflicted and will be retried: %s", key, exc)
             return "conflict"

@@ -1,4 +1,4 @@
-"""Two engine processes on PostgreSQL share 500 objects; one is SIGKILLed midway; the other finishes.
+"""Two engine processes share 500 objects; one is SIGKILLed midway; the other finishes. PostgreSQL and SQLite.
 
 Test design notes: the engines are real subprocesses (``scale_out_runner``) with 2-second leases.
 Each reconcile logs (object, worker, started, ended) in a table. The test checks that
@@ -24,14 +24,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from blacktop.engine import shard_of
 from blacktop.kernel.ports import ListQuery
 from blacktop.kernel.resources import ResourceKey, is_condition_true
-from blacktop.store import SqlResourceStore, build_engine
+from blacktop.store import SqlResourceStore, build_engine, build_sync_engine
 
 from . import scale_out_runner as runner
 
@@ -39,11 +38,7 @@ REPO = Path(__file__).resolve().parents[3]
 OBJECTS = 500
 NAMESPACE = "scale"
 
-pytestmark = [pytest.mark.pg, pytest.mark.slow]
-
-
-def libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+pytestmark = pytest.mark.slow
 
 
 def job(name: str) -> dict[str, object]:
@@ -75,31 +70,52 @@ async def stored_objects(url: str) -> list[dict[str, object]]:
         await db.dispose()
 
 
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.pg), "sqlite"])
+def database(request: pytest.FixtureRequest) -> str:
+    """The migrated database both processes share: PostgreSQL (the acceptance case) and SQLite."""
+    return str(request.getfixturevalue("engine_postgres_url" if request.param == "postgres" else "engine_sqlite_url"))
+
+
 @pytest.fixture
-def log_table(engine_postgres_url: str) -> Iterator[str]:
+def log_table(database: str) -> Iterator[str]:
     name = f"scale_out_log_{secrets.token_hex(4)}"
-    with psycopg.connect(libpq(engine_postgres_url), autocommit=True) as conn:
+    db = build_sync_engine(database)
+    key = "bigserial PRIMARY KEY" if db.dialect.name == "postgresql" else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    with db.begin() as conn:
         conn.execute(
-            f"CREATE TABLE {name} (id bigserial PRIMARY KEY, object text NOT NULL, worker text NOT NULL, "
-            "started double precision NOT NULL, ended double precision)"
+            text(
+                f"CREATE TABLE {name} (id {key}, object text NOT NULL, worker text NOT NULL, "
+                "started double precision NOT NULL, ended double precision)"
+            )
         )
     yield name
-    with psycopg.connect(libpq(engine_postgres_url), autocommit=True) as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {name}")
+    with db.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    db.dispose()
 
 
 def rows(url: str, table: str) -> list[tuple[str, str, float, float | None]]:
-    with psycopg.connect(libpq(url)) as conn:
-        return list(conn.execute(f"SELECT object, worker, started, ended FROM {table} ORDER BY id").fetchall())
+    db = build_sync_engine(url)
+    try:
+        with db.connect() as conn:
+            found = conn.execute(text(f"SELECT object, worker, started, ended FROM {table} ORDER BY id")).all()
+        return [(str(o), str(w), float(s), None if e is None else float(e)) for o, w, s, e in found]
+    finally:
+        db.dispose()
 
 
 def held_leases(url: str, group: str, member: str) -> dict[int, float]:
     """Shard -> lease expiry (epoch seconds) of the leases ``member`` holds."""
-    with psycopg.connect(libpq(url)) as conn:
-        found = conn.execute(
-            'SELECT shard, expires_at_ms FROM leases WHERE "group" = %s AND holder = %s', (group, member)
-        ).fetchall()
-    return {int(shard): int(expires) / 1000 for shard, expires in found}
+    db = build_sync_engine(url)
+    try:
+        with db.connect() as conn:
+            found = conn.execute(
+                text('SELECT shard, expires_at_ms FROM leases WHERE "group" = :g AND holder = :h'),
+                {"g": group, "h": member},
+            ).all()
+        return {int(shard): int(expires) / 1000 for shard, expires in found}
+    finally:
+        db.dispose()
 
 
 def start(url: str, *, member: str, group: str, table: str, logs: Path) -> subprocess.Popen[bytes]:
@@ -135,9 +151,9 @@ def wait_for(condition: object, *, timeout: float, what: str) -> None:
 
 
 def test_two_processes_share_the_work_and_the_survivor_of_a_sigkill_finishes_it(
-    engine_postgres_url: str, log_table: str, tmp_path: Path
+    database: str, log_table: str, tmp_path: Path
 ) -> None:
-    url = engine_postgres_url
+    url = database
     group = f"scale-{secrets.token_hex(4)}"
     asyncio.run(create_objects(url))
     names = {f"job-{i:03d}" for i in range(OBJECTS)}

@@ -423,3 +423,15 @@ async def test_a_key_whose_lease_runs_short_is_retried_after_the_next_renewal_no
     clock.advance(timedelta(seconds=2))
     await engine.process_next()
     assert script.count() == Counter({"a": 1})
+
+
+async def test_an_object_deleted_after_it_was_cached_is_dropped_quietly() -> None:
+    rig = make_rig(names=("a",))
+    await rig.engine.prime()
+    rig.store.request_deletion(key("a"))  # gone before the engine read the event
+    await rig.engine.process_next()
+    assert rig.metrics.outcomes == Counter({"conflict": 1})
+    rig.clock.advance(timedelta(seconds=1))
+    await rig.settle()
+    assert rig.engine.cached(key("a")) is None
+    assert rig.metrics.outcomes == Counter({"conflict": 1})
