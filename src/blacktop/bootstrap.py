@@ -52,12 +52,18 @@ from blacktop.telemetry import PlatformMetrics
 from blacktop.wiring import Wiring
 from blacktop.wiring import catalog as catalog_wiring
 from blacktop.wiring import observability as observability_wiring
+from blacktop.wiring import resources as resources_wiring
 from blacktop.wiring import secrets as secrets_wiring
 
 log = logging.getLogger("blacktop")
 
 
-FEATURES: list[Callable[[Wiring], None]] = [catalog_wiring.wire, observability_wiring.wire, secrets_wiring.wire]
+FEATURES: list[Callable[[Wiring], None]] = [
+    catalog_wiring.wire,
+    observability_wiring.wire,
+    secrets_wiring.wire,
+    resources_wiring.wire,
+]
 """Each feature's ``wire`` function, in the order they are wired."""
 
 

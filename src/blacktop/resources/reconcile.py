@@ -238,9 +238,14 @@ def plan_composite(
         revision = select_revision(xr, revisions, composition_name=selection.name, xrd=xrd)
     except BlacktopError as exc:
         return _failed(f"composition {selection.name!r}: {exc}", "RevisionNotFound")
+    reason = selection.reason
+    previous = (xr.get("status") or {}).get("compositionSelection") or {}
+    if previous.get("composition") == selection.name and previous.get("compositionReason"):
+        # The first reconcile persists its choice in compositionRef; keep the reason it was chosen for.
+        reason = str(previous["compositionReason"])
     chosen = {
         "composition": selection.name,
-        "compositionReason": selection.reason,
+        "compositionReason": reason,
         "revision": revision.name,
         "revisionNumber": (revision.revision.get("spec") or {}).get("revision"),
         "revisionReason": revision.reason,
