@@ -8,6 +8,7 @@ root hands each part the plain values it needs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,41 @@ class SecretsSettings(BaseModel):
     """Older KEK files still needed to unwrap versions not yet re-wrapped."""
 
 
+class GitHostIntegration(BaseModel):
+    """Where repositories for one host name (as templates write it in ``repoUrl``) really go."""
+
+    host: str
+    """The host name templates use, e.g. ``github.com``."""
+    type: Literal["builtin", "github", "gitlab"] = "builtin"
+    """``builtin``: the platform's own git host; ``github``/``gitlab``: the real service, with ``token``."""
+    token: str | None = None
+    """API token for a real host (repository create/delete and push)."""
+    api_url: str | None = None
+    """REST API base for self-hosted GitHub Enterprise or GitLab (default from ``host``)."""
+
+
+class IntegrationsSettings(BaseModel):
+    """Git hosts the scaffolder publishes to; by default github.com and gitlab.com map to the built-in host."""
+
+    hosts: list[GitHostIntegration] = Field(
+        default_factory=lambda: [GitHostIntegration(host="github.com"), GitHostIntegration(host="gitlab.com")]
+    )
+    """Host name to integration; a ``repoUrl`` host not listed here is refused."""
+    public_url: str | None = None
+    """Base URL of the built-in git host in clone URLs (default ``http://<host>:<port>``)."""
+
+
+class ScaffolderSettings(BaseModel):
+    """How this process runs scaffolder tasks."""
+
+    workers: int = Field(default=2, ge=0, le=64)
+    """Tasks run concurrently by this process (0: API only, tasks run elsewhere)."""
+    lease_seconds: float = Field(default=30.0, gt=0)
+    """A task whose worker stopped heartbeating is taken over after this."""
+    poll_seconds: float = Field(default=1.0, gt=0)
+    """How often an idle worker looks for tasks created by other processes."""
+
+
 class Settings(BaseSettings):
     """Everything a blacktop process is configured with."""
 
@@ -72,6 +108,8 @@ class Settings(BaseSettings):
     engine: EngineSettings = EngineSettings()
     limits: LimitSettings = LimitSettings()
     secrets: SecretsSettings = SecretsSettings()
+    integrations: IntegrationsSettings = IntegrationsSettings()
+    scaffolder: ScaffolderSettings = ScaffolderSettings()
     demo: bool = False
     """Load the demo data set on start."""
 
