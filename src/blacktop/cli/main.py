@@ -16,7 +16,8 @@ from rich.console import Console
 
 from blacktop.kernel.errors import BlacktopError, InputError
 
-from .commands import catalog, platform, resources
+from .commands import catalog, observability, platform, resources
+from .commands import secrets as secrets_commands
 from .state import CliState, state_from
 
 ServeFunction = Callable[..., None]
@@ -62,6 +63,8 @@ def build_app(
     resources.register(app)
     platform.register(app)
     catalog.register(app)
+    secrets_commands.register(app)
+    observability.register(app)
     for register in extra or []:
         register(app)
     return app

@@ -52,6 +52,8 @@ log = logging.getLogger("blacktop.observability")
 
 FINALIZER: Final = "observability.blacktop.dev/outputs"
 CALLER = service_caller("observability")
+CONFLICT_RETRY: Final = timedelta(seconds=3)
+"""How soon a config refused for another config's folder looks again (the other may be going away)."""
 KIND = observability.OBSERVABILITY_CONFIG_KIND
 
 
@@ -304,13 +306,16 @@ class ObservabilityController:
     async def reconcile(self, obj: Resource, ctx: engine.ReconcileContext) -> engine.Plan:
         """Render, commit what changed, and record outputs and conditions."""
         previous = publishing.OutputsStatus.from_status(obj.get("status"))
+        if previous is None and not defaulting.is_managed(obj):
+            # A hand-written config may replace a catalog-managed one for the same service.
+            self._notify(self.on_hand_written)
         try:
             config = observability.parse_observability_config({**obj, "status": None})
             published = await self.publisher.publish(config, previous)
         except (InputError, NotFoundError) as exc:
             return self._failed(obj, ctx, "InvalidSpec" if isinstance(exc, InputError) else "TemplateNotFound", exc)
         except ConflictError as exc:
-            return self._failed(obj, ctx, "ServiceConflict", exc).requeue(timedelta(seconds=30))
+            return self._failed(obj, ctx, "ServiceConflict", exc).requeue(CONFLICT_RETRY)
         except UnavailableError as exc:
             raise TemporaryFailure(f"the GitOps repository is unavailable: {exc}", delay=timedelta(seconds=10)) from exc
         count = len(published.files)
@@ -320,10 +325,8 @@ class ObservabilityController:
             engine.ConditionUpdate("Ready", True, "OutputsPublished", f"outputs of {config.spec.service} are "
                                       "in the GitOps repository"),
         ]  # fmt: skip
-        if previous is None or previous != published:
+        if previous != published:
             self._notify(self.on_change)
-            if previous is None and not defaulting.is_managed(obj):
-                self._notify(self.on_hand_written)
         return engine.plan_status(obj, now=ctx.now, conditions=conditions, fields={"outputs": published.to_json()})
 
     def _failed(self, obj: Resource, ctx: engine.ReconcileContext, reason: str, exc: BlacktopError) -> engine.Plan:
