@@ -53,6 +53,7 @@ from blacktop.wiring import Wiring
 from blacktop.wiring import catalog as catalog_wiring
 from blacktop.wiring import observability as observability_wiring
 from blacktop.wiring import resources as resources_wiring
+from blacktop.wiring import scaffolder as scaffolder_wiring
 from blacktop.wiring import secrets as secrets_wiring
 
 log = logging.getLogger("blacktop")
@@ -63,6 +64,7 @@ FEATURES: list[Callable[[Wiring], None]] = [
     observability_wiring.wire,
     secrets_wiring.wire,
     resources_wiring.wire,
+    scaffolder_wiring.wire,
 ]
 """Each feature's ``wire`` function, in the order they are wired."""
 

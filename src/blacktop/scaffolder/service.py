@@ -1,0 +1,194 @@
+"""The scaffolder's use cases behind the task API and the CLI: create, read, cancel and roll back tasks,
+dry-run a template, list actions and a template's parameter schema.
+
+Templates are catalog entities, found through ``TemplateSource`` by ref; the values are
+validated against the parameter pages before a task is stored, so a task never starts with
+values it would fail on. Dry runs execute in memory over the uploaded skeleton files with a
+registry built for them (``RegistryFactory``), so no repository, catalog entry or GitOps commit
+is made. Ids and time come from the constructor; IO stays behind ports.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from blacktop.kernel.clock import Clock
+from blacktop.kernel.errors import NotFoundError
+
+from . import model, parameters, tasks
+from .actions import ActionRegistry, TemplateInfo
+from .adapters import InMemorySkeletonReader, InMemoryWorkspace
+from .executing import RunOptions, run_template
+from .ports import SkeletonReader, TaskStore, WorkspaceFile
+from .running import TaskRunner
+from .templating import TemplateRenderer
+
+DRY_RUN_REF = "template:default/dry-run"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateDocument:
+    """A template entity and the folder (``file:`` URL or path) its skeletons are read from."""
+
+    document: Mapping[str, Any]
+    ref: str
+    base_url: str | None
+
+
+class TemplateSource(Protocol):
+    """Finds templates in the catalog."""
+
+    async def fetch_template(self, ref: str) -> TemplateDocument:
+        """The template ``ref`` names; raises ``NotFoundError``."""
+        ...
+
+
+RegistryFactory = Callable[[SkeletonReader], ActionRegistry]
+"""Builds the action registry for a dry run over the given skeleton reader."""
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunResult:
+    """What ``POST /v2/dry-run`` answers: log, file tree with contents, steps and output."""
+
+    status: str
+    log: list[dict[str, Any]]
+    files: Sequence[WorkspaceFile]
+    output: Mapping[str, Any]
+    steps: list[dict[str, Any]]
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Backstage's response body, plus ``status`` and ``error``."""
+        return {
+            "status": self.status,
+            "error": self.error,
+            "log": self.log,
+            "directoryContents": [
+                {"path": f.path, "base64Content": base64.b64encode(f.content).decode(), "executable": f.executable}
+                for f in self.files
+            ],
+            "output": dict(self.output),
+            "steps": self.steps,
+        }
+
+
+@dataclass
+class ScaffolderService:
+    """Task and template use cases over the task store, the runner and the catalog."""
+
+    store: TaskStore
+    runner: TaskRunner
+    registry: ActionRegistry
+    renderer: TemplateRenderer
+    templates: TemplateSource
+    dry_run_registry: RegistryFactory
+    clock: Clock
+    new_id: Callable[[], str]
+    on_created: list[Callable[[], None]] = field(default_factory=list)
+
+    async def create_task(
+        self, template_ref: str, values: Mapping[str, Any], *, user: Mapping[str, Any], created_by: str,
+        secrets: Mapping[str, str] | None = None,
+    ) -> tasks.Task:  # fmt: skip
+        """Validate ``values`` against the template and store an open task; workers pick it up."""
+        found = await self.templates.fetch_template(normalize_template_ref(template_ref))
+        template = model.parse_template(found.document, source=found.ref)
+        prepared = parameters.validate_values(template, values, renderer=self.renderer)
+        parameters.validate_secrets(template, secrets or {})
+        task = tasks.Task(
+            id=self.new_id(),
+            spec=tasks.TaskSpec(
+                template=found.document, template_ref=found.ref, values=prepared, base_url=found.base_url, user=user
+            ),
+            status="open",
+            created_at=self.clock.now(),
+            created_by=created_by,
+        )
+        await self.store.add(task, secrets=dict(secrets or {}))
+        await self.store.append_event(
+            task.id, "log", {"message": f"Task created from {found.ref}"}, now=task.created_at
+        )
+        for callback in self.on_created:
+            callback()
+        return task
+
+    async def require_task(self, task_id: str) -> tasks.Task:
+        """The task, or ``NotFoundError``."""
+        found = await self.store.get(task_id)
+        if found is None:
+            raise NotFoundError(f"scaffolder task {task_id!r} does not exist; list tasks with `blacktop task list`")
+        return found
+
+    async def list_tasks(
+        self, *, created_by: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tasks.TaskPage:
+        """Tasks newest first."""
+        return await self.store.list_tasks(created_by=created_by, status=status, limit=limit, offset=offset)
+
+    async def events(self, task_id: str, *, after: int | None = None) -> list[tasks.TaskEvent]:
+        """The task's events after ``after``."""
+        await self.require_task(task_id)
+        return await self.store.events(task_id, after=after)
+
+    async def steps(self, task_id: str) -> list[tasks.StepRecord]:
+        """The task's step records."""
+        await self.require_task(task_id)
+        return await self.store.steps(task_id)
+
+    async def cancel(self, task_id: str) -> tasks.Task:
+        """Cancel an open task, or ask the worker running it to stop."""
+        await self.require_task(task_id)
+        return await self.store.request_cancel(task_id, now=self.clock.now())
+
+    async def rollback(self, task_id: str) -> tasks.Task:
+        """Undo what the task's steps did, newest first."""
+        await self.runner.rollback(task_id)
+        return await self.require_task(task_id)
+
+    async def parameter_schema(self, namespace: str, kind: str, name: str) -> dict[str, Any]:
+        """The template's parameter pages as the portal form reads them."""
+        found = await self.templates.fetch_template(f"{kind.lower()}:{namespace}/{name}")
+        return parameters.parameter_schema(model.parse_template(found.document, source=found.ref))
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Every installed action as ``GET /v2/actions`` lists it."""
+        return [action.describe() for action in self.registry.list()]
+
+    async def dry_run(
+        self, document: Mapping[str, Any], values: Mapping[str, Any], *, files: Sequence[WorkspaceFile],
+        user: Mapping[str, Any], secrets: Mapping[str, str] | None = None,
+    ) -> DryRunResult:  # fmt: skip
+        """Run the template in memory over the uploaded skeleton ``files``: no side effects."""
+        template = model.parse_template(document, source="dry-run")
+        prepared = parameters.validate_values(template, values, renderer=self.renderer)
+        registry = self.dry_run_registry(InMemorySkeletonReader(files))
+        log: list[dict[str, Any]] = []
+        options = RunOptions(
+            user=user, secrets=dict(secrets or {}), template_info=TemplateInfo(entity_ref=DRY_RUN_REF, base_url=""),
+            task_id="dry-run", dry_run=True,
+            log_sink=lambda step_id, line: log.append({"body": {"message": line, "stepId": step_id}}),
+        )  # fmt: skip
+        result = await run_template(
+            template, prepared, registry=registry, renderer=self.renderer, workspace=InMemoryWorkspace(),
+            options=options,
+        )  # fmt: skip
+        steps = [
+            {"id": s.id, "name": s.name, "action": s.action, "status": s.status, "output": s.outputs, "error": s.error}
+            for s in result.steps
+        ]
+        return DryRunResult(result.status, log, result.files, result.output, steps, result.error)
+
+
+def normalize_template_ref(ref: str) -> str:
+    """``name``, ``ns/name`` or ``template:ns/name`` as a full template ref (kind defaults to template)."""
+    kind, colon, rest = ref.partition(":")
+    if not colon:
+        kind, rest = "template", ref
+    namespace, slash, name = rest.partition("/")
+    if not slash:
+        namespace, name = "default", rest
+    return f"{kind.lower()}:{namespace}/{name}"
