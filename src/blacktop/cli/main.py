@@ -17,6 +17,7 @@ from rich.console import Console
 from blacktop.kernel.errors import BlacktopError, InputError
 
 from .commands import catalog, observability, platform, resources
+from .commands import scaffolder as scaffolder_commands
 from .commands import secrets as secrets_commands
 from .state import CliState, state_from
 
@@ -65,6 +66,7 @@ def build_app(
     catalog.register(app)
     secrets_commands.register(app)
     observability.register(app)
+    scaffolder_commands.register(app)
     for register in extra or []:
         register(app)
     return app
