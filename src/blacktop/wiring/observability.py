@@ -68,6 +68,10 @@ class LocalPrometheusSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=9090, ge=1, le=65535)
     """The port Prometheus' UI and API listen on."""
+    scrape_interval: str = Field(default="15s", pattern=observability.model.DURATION_PATTERN)
+    """Default scrape interval of the local Prometheus (each service's own interval still applies)."""
+    evaluation_interval: str = Field(default="30s", pattern=observability.model.DURATION_PATTERN)
+    """How often the local Prometheus evaluates the SLO rules."""
 
 
 class ObservabilitySettings(BaseModel):
@@ -221,10 +225,18 @@ async def run_sync(sync: syncing.CatalogSync) -> None:
 class LocalPrometheusMode:
     """Keeps a local Prometheus' files in step with the configs; reloads it when they change."""
 
-    def __init__(self, runner: adapters.LocalPrometheus, configs: PipelineConfigObjects, *, platform: str) -> None:
+    def __init__(
+        self,
+        runner: adapters.LocalPrometheus,
+        configs: PipelineConfigObjects,
+        *,
+        platform: str,
+        settings: LocalPrometheusSettings,
+    ) -> None:
         self.runner = runner
         self._configs = configs
         self._platform = platform
+        self._settings = settings
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -236,7 +248,12 @@ class LocalPrometheusMode:
                 continue
             with contextlib.suppress(InputError):
                 parsed.append(observability.parse_observability_config({**document, "status": None}))
-        files = local.render_local_files(parsed, platform_target=self._platform)
+        files = local.render_local_files(
+            parsed,
+            platform_target=self._platform,
+            evaluation_interval=self._settings.evaluation_interval,
+            scrape_interval=self._settings.scrape_interval,
+        )
         return self.runner.write(files)
 
     def mark_dirty(self) -> None:
@@ -416,7 +433,7 @@ def _local_mode(
     runner = adapters.LocalPrometheus(
         binary=binary, directory=w.settings.data_dir / "prometheus", host=wanted.host, port=wanted.port
     )
-    mode = LocalPrometheusMode(runner, configs, platform=f"{w.settings.host}:{w.settings.port}")
+    mode = LocalPrometheusMode(runner, configs, platform=f"{w.settings.host}:{w.settings.port}", settings=wanted)
     controller.on_change.append(mode.mark_dirty)
     w.startup.append(mode.start)
     w.shutdown.append(mode.stop)
