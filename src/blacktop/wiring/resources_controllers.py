@@ -545,7 +545,7 @@ class CompositeController:
                 else:
                     await self.objects.writer.patch(key, write.patch, expected_version=None)
             except BlacktopError as exc:
-                errors.append(f"composed resource {write.template!r} ({key.kind} {key.name}): {exc}")
+                errors.append(f"composed resource {write.template!r} ({key.kind} {key.name}): {describe_error(exc)}")
         for ref in decided.deletes:
             if self.state.served(str(ref.get("apiVersion")), str(ref.get("kind"))):
                 try:
@@ -618,6 +618,12 @@ class CompositeController:
             path = ports.connection_secret_path(str(ref.get("namespace")), str(ref["name"]))
             await self.collaborators.secrets.delete(path=path)
         return engine.Plan()
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error's message followed by each of its problems (``path: message``)."""
+    problems = "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in getattr(exc, "problems", ()))
+    return f"{exc} ({problems})" if problems else str(exc)
 
 
 def _ref_tuple(ref: Mapping[str, Any]) -> tuple[str, str, str]:
