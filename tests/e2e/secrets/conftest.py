@@ -56,7 +56,13 @@ async def add_team(admin: httpx.AsyncClient, team: str, members: list[str], role
 
 
 async def client_for(admin: httpx.AsyncClient, user: str) -> httpx.AsyncClient:
-    response = await admin.post("/api/v1/tenancy/tokens", json={"user": user})
+    # SqlTokenStore.add reads then writes in a DEFERRED transaction, so a concurrent controller write
+    # can make it fail at once with "database is locked" on SQLite; retried here (reported upstream).
+    for _ in range(20):
+        response = await admin.post("/api/v1/tenancy/tokens", json={"user": user})
+        if response.status_code != 503:
+            break
+        await asyncio.sleep(0.1)
     assert response.status_code == 201, response.text
     token = response.json()["token"]
     return httpx.AsyncClient(
@@ -64,9 +70,9 @@ async def client_for(admin: httpx.AsyncClient, user: str) -> httpx.AsyncClient:
     )
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 15.0) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 15.0) -> Any:
     """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await check()
         if value:
