@@ -101,9 +101,10 @@ def test_team_a_cannot_touch_team_b_through_the_cli(
                 "apiVersion": "tenancy.blacktop.dev/v1alpha1", "kind": "Group",
                 "metadata": {"name": f"{team}-team"}, "spec": {"members": [user]}}).raise_for_status()  # fmt: skip
             subjects = [{"kind": "Group", "name": f"{team}-team"}]
-            http.post(f"/apis/tenancy.blacktop.dev/v1alpha1/namespaces/{team}/rolebindings", json={
-                "apiVersion": "tenancy.blacktop.dev/v1alpha1", "kind": "RoleBinding",
-                "metadata": {"name": "devs"}, "spec": {"role": "developer", "subjects": subjects}}).raise_for_status()  # fmt: skip
+            binding = {"apiVersion": "tenancy.blacktop.dev/v1alpha1", "kind": "RoleBinding",
+                       "metadata": {"name": "devs"}, "spec": {"role": "developer", "subjects": subjects}}  # fmt: skip
+            where = f"/apis/tenancy.blacktop.dev/v1alpha1/namespaces/{team}/rolebindings"
+            http.post(where, json=binding).raise_for_status()
         http.post("/api/v1/secrets/data/orders/db", json={"data": {"password": CANARY}}).raise_for_status()
         alice = _token(http, "alice")
     assert cli(live_server, capsys, "secrets", "put", "payments/db", "password=ok", token=alice)[0] == 0
