@@ -35,7 +35,8 @@ async def test_short_lived_token_rotates_consumers_refresh_and_grace_period_ends
     admin: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     store = {"apiVersion": "external-secrets.io/v1", "kind": "SecretStore",
-             "metadata": {"name": "embedded", "namespace": "payments"}, "spec": {"provider": {"blacktop": {}}}}  # fmt: skip
+             "metadata": {"name": "embedded", "namespace": "payments"},
+             "spec": {"provider": {"blacktop": {}}}}  # fmt: skip
     assert (await admin.post("/apis/external-secrets.io/v1/namespaces/payments/secretstores", json=store)).is_success
     rotation = {"apiVersion": "secrets.blacktop.dev/v1alpha1", "kind": "SecretRotation",
                 "metadata": {"name": "api-token"},
@@ -99,7 +100,8 @@ async def test_cluster_external_secret_fans_out_to_namespaces_with_shared_values
                     "externalSecretSpec": {
                         "secretStoreRef": {"name": "embedded", "kind": "ClusterSecretStore"},
                         "target": {"name": "registry-auth"},
-                        "data": [{"secretKey": "auth", "remoteRef": {"key": "shared/registry", "property": "auth"}}]}}}  # fmt: skip
+                        "data": [{"secretKey": "auth",
+                                  "remoteRef": {"key": "shared/registry", "property": "auth"}}]}}}  # fmt: skip
     assert (await admin.post(f"{ESO}/clusterexternalsecrets", json=ces)).status_code == 201
     for namespace in ("orders", "payments"):
         value = await eventually(lambda ns=namespace: _target_value(admin, ns, "registry-auth", "auth"))
