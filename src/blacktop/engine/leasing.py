@@ -243,6 +243,7 @@ class ShardCoordinator:
         self._on_acquired: ShardsCallback = _ignore
         self._on_lost: ShardsCallback = _ignore
         self._shards_ensured = False
+        self._changing = asyncio.Lock()
 
     @property
     def shards(self) -> int:
@@ -290,6 +291,12 @@ class ShardCoordinator:
 
     async def tick(self) -> None:
         """One round: heartbeat, renew, then take or give back shards towards the fair share."""
+        # Lease changes are serialised with the release tasks, so a renewal in flight can never
+        # resurrect a shard a release task has just given back.
+        async with self._changing:
+            await self._tick()
+
+    async def _tick(self) -> None:
         settings = self._settings
         if not self._shards_ensured:
             await self._store.ensure_shards(group=settings.group, shards=settings.shards)
@@ -361,10 +368,11 @@ class ShardCoordinator:
             self._on_lost(everything)
         await self._wait_drained(everything)
         await asyncio.gather(*self._release_tasks, return_exceptions=True)
-        await self._store.release(group=self._settings.group, shards=list(self._held), holder=self._member)
-        self._held.clear()
-        self._releasing.clear()
-        await self._store.leave(group=self._settings.group, member=self._member)
+        async with self._changing:
+            await self._store.release(group=self._settings.group, shards=list(self._held), holder=self._member)
+            self._held.clear()
+            self._releasing.clear()
+            await self._store.leave(group=self._settings.group, member=self._member)
 
     def _start_release(self, shards: frozenset[int]) -> None:
         fresh = shards - self._releasing
@@ -381,15 +389,16 @@ class ShardCoordinator:
 
     async def _release_after_drain(self, shard: int) -> None:
         await self._wait_drained(frozenset({shard}))
-        if shard not in self._held or shard not in self._releasing:
-            return
-        try:
-            await self._store.release(group=self._settings.group, shards=[shard], holder=self._member)
-        except Exception:
-            # Not admitted any more either way; the lease simply lapses and another member takes it then.
-            log.exception("engine member %s could not release shard %d", self._member, shard)
-        self._held.pop(shard, None)
-        self._releasing.discard(shard)
+        async with self._changing:
+            if shard not in self._held or shard not in self._releasing:
+                return
+            try:
+                await self._store.release(group=self._settings.group, shards=[shard], holder=self._member)
+            except Exception:
+                # Not admitted any more either way; the lease simply lapses and another member takes it then.
+                log.exception("engine member %s could not release shard %d", self._member, shard)
+            self._held.pop(shard, None)
+            self._releasing.discard(shard)
 
     async def _wait_drained(self, shards: frozenset[int]) -> None:
         # Every finish() sets the event, waking all waiters; each re-checks its own shards.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -308,3 +309,46 @@ def test_members_ticking_in_turn_cover_every_shard_exactly_once_within_their_sha
 
 def test_rebalance_is_a_value() -> None:
     assert Rebalance() == Rebalance(acquire=(), release=())
+
+
+class SlowRenewals(InMemoryLeaseStore):
+    """Renews at once but answers only when ``answer`` is set, like a slow database round trip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+        self.slow = False
+
+    async def renew(
+        self, *, group: str, shards: Collection[int], holder: str, now: datetime, ttl: timedelta
+    ) -> list[MemoryLease]:
+        renewed = await super().renew(group=group, shards=shards, holder=holder, now=now, ttl=ttl)
+        if self.slow:
+            await self.answer.wait()
+        return renewed
+
+
+async def test_a_renewal_in_flight_cannot_bring_back_a_shard_given_back_meanwhile() -> None:
+    store, clock = SlowRenewals(), FrozenClock(NOW)
+    await started(store)
+    one, two = coordinator(store, clock, "one"), coordinator(store, clock, "two")
+    await one.tick()
+    busy = next(key(f"w{i}") for i in range(100) if shard_of(key(f"w{i}"), 8) == 7)
+    assert one.admit(busy) is Admission.RUN
+    await two.tick()
+    await one.tick()  # starts giving back 4..7; 7 waits for its reconcile
+    await asyncio.sleep(0)
+    await store.leave(group="g", member="two")  # "one" is alone again: its fair share is everything
+    store.slow = True
+    renewing = asyncio.create_task(one.tick())  # renews 7 in the store, then waits for the answer
+    await asyncio.sleep(0)
+    one.finish(busy)  # 7 is drained: its release may now run
+    for _ in range(5):
+        await asyncio.sleep(0)
+    store.answer.set()
+    await renewing
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert 7 not in one.held
+    assert store.leases[("g", 7)].holder is None
+    assert one.admit(busy) is Admission.NOT_MINE
