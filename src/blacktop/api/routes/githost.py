@@ -98,24 +98,27 @@ async def smart_http(owner: str, repo: str, rest: str, request: Request, svc: Se
     for header, variable in (("content-encoding", "HTTP_CONTENT_ENCODING"), ("git-protocol", "GIT_PROTOCOL")):
         if request.headers.get(header):
             env[variable] = request.headers[header]
-    if request.headers.get("content-length"):
-        env["CONTENT_LENGTH"] = request.headers["content-length"]
     return await _run_cgi(env, request)
 
 
 async def _run_cgi(env: dict[str, str], request: Request) -> Response:
+    # The body is read whole before the response starts: Starlette's StreamingResponse listens for
+    # disconnects on the same receive channel and would swallow body chunks still in flight.
+    payload = await request.body()
+    env["CONTENT_LENGTH"] = str(len(payload))
     process = await asyncio.create_subprocess_exec(
         "git", "http-backend", env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     assert process.stdin is not None and process.stdout is not None
 
     async def feed() -> None:
         assert process.stdin is not None
         try:
-            async for chunk in request.stream():
-                process.stdin.write(chunk)
-                await process.stdin.drain()
+            process.stdin.write(payload)
+            await process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the backend answered without reading everything (an error response)
         finally:
             process.stdin.close()
 
@@ -137,11 +140,12 @@ async def _run_cgi(env: dict[str, str], request: Request) -> Response:
             while chunk := await process.stdout.read(65536):
                 yield chunk
             await feeding
+            await asyncio.wait_for(process.wait(), timeout=60)
         finally:
-            if process.returncode is None:
+            if process.returncode is None:  # the client went away, or the backend hung
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
-            await process.wait()
+                await process.wait()
 
     media_type = headers.pop("Content-Type", None)
     return StreamingResponse(body(), status_code=status, headers=headers, media_type=media_type)
