@@ -48,12 +48,14 @@ def template_name(resource: Mapping[str, Any], index: int) -> str:
 
 
 def render_manifest(resource: Mapping[str, Any]) -> str:
-    """The YAML a GitOps tool applies: the resource without server-set metadata and status."""
-    metadata = {
-        k: v
-        for k, v in (resource.get("metadata") or {}).items()
-        if k not in {"uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "finalizers"}
-    }
+    """The YAML a GitOps tool applies: name, namespace, labels, annotations, and everything but status.
+
+    Server-set metadata is dropped, and so are ``ownerReferences`` and ``generateName``: the owner
+    (the composite in blacktop) does not exist in the cluster, where an owner reference to an
+    unknown uid would get the resource garbage-collected, and git needs the fixed name.
+    """
+    given = resource.get("metadata") or {}
+    metadata = {k: given[k] for k in ("name", "namespace", "labels", "annotations") if given.get(k)}
     clean = {"apiVersion": resource.get("apiVersion"), "kind": resource.get("kind"), "metadata": metadata}
     clean.update({k: v for k, v in resource.items() if k not in {"apiVersion", "kind", "metadata", "status"}})
     return yaml.safe_dump(clean, sort_keys=False, default_flow_style=False)
@@ -91,13 +93,17 @@ def _embedded(resource: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]
 
 def _structural(resource: Mapping[str, Any], path: str) -> list[Problem]:
     problems = []
-    for field_path, value in (
-        ("apiVersion", resource.get("apiVersion")),
-        ("kind", resource.get("kind")),
-        ("metadata.name", (resource.get("metadata") or {}).get("name")),
+    for field_path, value, why in (
+        ("apiVersion", resource.get("apiVersion"), ""),
+        ("kind", resource.get("kind"), ""),
+        (
+            "metadata.name",
+            (resource.get("metadata") or {}).get("name"),
+            " (a manifest in git needs a fixed name; generateName is not applied by GitOps tools)",
+        ),
     ):
         if not isinstance(value, str) or not value:
-            problems.append(Problem(path=field_path, message="is required", document=path))
+            problems.append(Problem(path=field_path, message="is required" + why, document=path))
     if "/" not in str(resource.get("apiVersion") or ""):
         problems.append(
             Problem(path="apiVersion", message="must be group/version for a managed resource", document=path)
