@@ -48,7 +48,7 @@ class EngineSettings:
     """How often the event log is read when nothing calls ``notify``."""
     resync_period: timedelta = timedelta(minutes=10)
     """How often every object is queued again, changed or not."""
-    reconcile_timeout: timedelta = timedelta(seconds=10)
+    reconcile_timeout: timedelta = timedelta(seconds=8)
     """The longest one reconcile (planning and writes) may take; it is cancelled after that.
 
     With leases, a reconcile starts only while the lease has this long (plus the safety margin)
