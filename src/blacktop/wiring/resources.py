@@ -133,8 +133,21 @@ class Runtime:
             await self.apply_profile()
         self.follower.start()
         if self.w.settings.engine.enabled:
+            await self.establish()
             self.engine = self._build_engine()
             await self.engine.start()
+
+    async def establish(self) -> None:
+        """Reconcile every XRD and Composition once before serving, so their kinds, CEL policies and
+        revisions exist when the first claim arrives (and the start-up burst of writes is over)."""
+        registry = engine.ControllerRegistry(
+            [DefinitionController(self.state, self.objects), CompositionController(self.state, self.objects)]
+        )
+        once = engine.Engine(source=self.w.store, writer=self.objects.writer, registry=registry, clock=self.w.clock)
+        await once.prime()
+        for _ in range(10_000):
+            if not await once.process_next():
+                break
 
     async def stop(self) -> None:
         """Stop the engine and the follower."""
