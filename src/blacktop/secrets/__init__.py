@@ -10,10 +10,13 @@ The public surface of the context. Modules, and why each is separate:
 * ``syncing`` / ``refreshing`` – the pure sync computation, refresh maths and status conditions.
   ``adapters.embedded`` fetches a sync's inputs from the embedded store.
 * ``rotation`` – rotation cadence and grace-period maths.
+* ``access`` / ``guarding`` – path-prefix access from role bindings; the authorized, audited store.
+* ``kinds`` – the ESO kinds, the Password generator and blacktop's ``Secret``/``SecretRotation``.
 """
 
 from __future__ import annotations
 
+from .access import SecretOperation
 from .crypto import Kek, KeyRing, SealedValue, keyring_from_environment, parse_kek
 from .errors import (
     CheckAndSetConflict,
@@ -37,6 +40,7 @@ from .eso import (
     parse_go_duration,
 )
 from .generators import generate_password
+from .guarding import GuardedSecretStore, SecretAuditEntry, SecretDescription
 from .model import SecretMetadata, SecretPath, SecretVersion, VersionMetadata, parse_secret_path
 from .ports import SecretVersionRepository, StoredSecret, StoredVersion
 from .refreshing import (
@@ -80,6 +84,7 @@ __all__ = [
     "FetchPlan",
     "Fetched",
     "FindQuery",
+    "GuardedSecretStore",
     "Kek",
     "KeyRing",
     "ManifestError",
@@ -91,9 +96,12 @@ __all__ = [
     "RotationPlan",
     "RotationPolicy",
     "SealedValue",
+    "SecretAuditEntry",
+    "SecretDescription",
     "SecretIntegrityError",
     "SecretMetadata",
     "SecretNotFound",
+    "SecretOperation",
     "SecretPath",
     "SecretStore",
     "SecretStoreService",

@@ -11,4 +11,4 @@ def test_public_surface_is_pinned_and_sorted() -> None:
     assert {"SecretStoreService", "TemplateEngine", "parse_eso_document", "compute_target", "plan_rotation"} <= set(
         secrets.__all__
     )
-    assert len(secrets.__all__) == 56
+    assert len(secrets.__all__) == 60

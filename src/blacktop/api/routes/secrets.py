@@ -16,8 +16,8 @@ from fastapi import APIRouter, Body, Query
 
 from blacktop.kernel.errors import NotFoundError
 from blacktop.kernel.identity import Caller
-from blacktop.secrets import SecretMetadata, VersionMetadata
-from blacktop.secrets.guarding import GuardedSecretStore, password_spec
+from blacktop.secrets import GuardedSecretStore, SecretMetadata, VersionMetadata
+from blacktop.secrets.guarding import password_spec
 
 from ..deps import CurrentContext, Services
 
