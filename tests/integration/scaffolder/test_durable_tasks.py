@@ -35,8 +35,11 @@ from tests.integration.scaffolder.slow_actions import SlowOnce
 pytestmark = pytest.mark.slow
 
 LEASE_SECONDS = 1.0
-SKELETON = {"catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${{ values.name }}\n"
-            "spec:\n  type: service\n  lifecycle: experimental\n  owner: team-a\n"}  # fmt: skip
+SKELETON = {
+    "catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${{ values.name }}\n"
+    "spec:\n  type: service\n  lifecycle: experimental\n  owner: team-a\n"
+}
+E2E_SKELETON = Path(__file__).resolve().parents[2] / "e2e" / "scaffolder" / "skeleton"
 
 
 def template(name: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -199,7 +202,7 @@ async def test_rollback_undoes_argocd_catalog_and_repository_newest_first(api_on
     folder = tmp_path / "golang"
     folder.mkdir()
     shutil.copyfile(examples_dir() / "template-microservice-golang.yaml", folder / "template.yaml")
-    shutil.copytree(Path(__file__).resolve().parents[2] / "e2e" / "scaffolder" / "skeleton", folder / "skeleton")
+    shutil.copytree(E2E_SKELETON, folder / "skeleton")
     values = {"serviceName": "undo-me", "owner": "team-a", "description": "to be rolled back"}
     task_id = await start_task(api_only, folder / "template.yaml", "microservice-golang", values)
     assert await scaffolder(api_only).runner.run_once() == task_id
