@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import statistics
 import tempfile
 import time
@@ -174,7 +173,7 @@ def main() -> None:
             run("SQLite (WAL, temp file)", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
     if not args.skip_postgres:
         admin = make_url(args.postgres_url).set(drivername="postgresql")
-        name = f"blacktop_bench_{secrets.token_hex(4)}"
+        name = f"blacktop_bench_{uuid.uuid4().hex[:8]}"
         admin_dsn = admin.render_as_string(hide_password=False)
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
