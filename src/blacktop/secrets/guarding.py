@@ -52,6 +52,10 @@ class SecretAuditLog(Protocol):
         """Append ``entry``."""
         ...
 
+    async def record_many(self, entries: Sequence[SecretAuditEntry]) -> None:
+        """Append ``entries`` in order, in one transaction where the trail allows it."""
+        ...
+
 
 class GrantSource(Protocol):
     """The roles a caller holds (from RoleBindings, ClusterRoleBindings and Groups)."""

@@ -144,15 +144,24 @@ class AuditTrailLog:
 
     async def record(self, entry: guarding.SecretAuditEntry) -> None:
         """Append one record: ``secret-<action>`` on the path, with version and outcome."""
-        subject = {"path": entry.path, "version": entry.version}
+        await self.record_many([entry])
+
+    async def record_many(self, entries: Sequence[guarding.SecretAuditEntry]) -> None:
+        """Append the records in one transaction (a sync's reads and write cost one commit)."""
+        if not entries:
+            return
         async with self._store.transaction() as tx:
-            record = self._audit.build(
-                await tx.last_audit(), time=self._clock.now(), caller=entry.caller, verb=f"secret-{entry.action}",
-                kind=None, group=secret_kinds.GROUP, kind_name="SecretPath", namespace=entry.team or None,
-                name=entry.path, outcome=entry.outcome, code=entry.code, request_id=entry.request_id,
-                message=entry.message, old=None, new=subject if entry.outcome == "allowed" else None,
-            )  # fmt: skip
-            await tx.append_audit(record)
+            previous = await tx.last_audit()
+            for entry in entries:
+                subject = {"path": entry.path, "version": entry.version}
+                record = self._audit.build(
+                    previous, time=self._clock.now(), caller=entry.caller, verb=f"secret-{entry.action}",
+                    kind=None, group=secret_kinds.GROUP, kind_name="SecretPath", namespace=entry.team or None,
+                    name=entry.path, outcome=entry.outcome, code=entry.code, request_id=entry.request_id,
+                    message=entry.message, old=None, new=subject if entry.outcome == "allowed" else None,
+                )  # fmt: skip
+                await tx.append_audit(record)
+                previous = record
 
 
 class KekRotation:

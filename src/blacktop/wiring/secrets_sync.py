@@ -123,11 +123,13 @@ class SecretsRuntime:
 
     # -- audit -----------------------------------------------------------------------------------
 
-    async def _audit_entry(
-        self, caller_ctx: RequestContext, action: str, path: model.SecretPath, *, version: int | None,
-        outcome: str = "allowed", code: int = 200, message: str = "",
+    @staticmethod
+    def _entry(
+        log: list[guarding.SecretAuditEntry], caller_ctx: RequestContext, action: str, path: model.SecretPath, *,
+        version: int | None, outcome: str = "allowed", code: int = 200, message: str = "",
     ) -> None:  # fmt: skip
-        await self._audit.record(
+        """Queue one audit entry; the reconcile appends its entries in one transaction at the end."""
+        log.append(
             guarding.SecretAuditEntry(
                 caller=caller_ctx.caller, request_id=caller_ctx.request_id, action=action, path=path.api_path,
                 team=access.team_of(path), version=version, outcome=outcome, code=code, message=message,
@@ -218,39 +220,45 @@ class SecretsRuntime:
             found[ref.name] = generator.spec
         return found
 
-    async def _vault_credentials(self, store: eso.SecretStore, namespace: str) -> VaultCredentials:
+    async def _vault_credentials(
+        self, store: eso.SecretStore, namespace: str, log: list[guarding.SecretAuditEntry]
+    ) -> VaultCredentials:
         vault = store.spec.provider.vault
         assert vault is not None
         method = auth_method(vault)
         owner = store.metadata.namespace or namespace
         if method == "token":
             ref = vault.auth["tokenSecretRef"]
-            token = await self._secret_value(ref.get("namespace") or owner, ref["name"], ref.get("key", "token"))
+            token = await self._secret_value(ref.get("namespace") or owner, ref["name"], ref.get("key", "token"), log)
             return VaultCredentials(token=token)
         role = vault.auth["appRole"]
         secret_ref = role.get("secretRef") or {}
         secret_id = await self._secret_value(
-            secret_ref.get("namespace") or owner, secret_ref["name"], secret_ref.get("key", "secret-id")
+            secret_ref.get("namespace") or owner, secret_ref["name"], secret_ref.get("key", "secret-id"), log
         )
         return VaultCredentials(
             role_id=role.get("roleId"), secret_id=secret_id, approle_mount=role.get("path", "approle")
         )
 
-    async def _secret_value(self, namespace: str, name: str, key: str) -> str:
+    async def _secret_value(self, namespace: str, name: str, key: str, log: list[guarding.SecretAuditEntry]) -> str:
         where = self._target_path(namespace, name)
         found = await self._store.get(where)
-        await self._audit_entry(
-            self._sync_ctx, "sync-read", where, version=found.metadata.version, message="vault credential"
-        )
+        self._entry(log, self._sync_ctx, "sync-read", where, version=found.metadata.version, message="vault credential")
         if key not in found.data:
             raise secrets.SyncError(f"Secret {namespace}/{name} has no key {key!r}")
         return found.data[key]
 
-    async def _fetch(self, es: eso.ExternalSecret, store: eso.SecretStore, plan: syncing.FetchPlan) -> syncing.Fetched:
+    async def _fetch(
+        self,
+        es: eso.ExternalSecret,
+        store: eso.SecretStore,
+        plan: syncing.FetchPlan,
+        log: list[guarding.SecretAuditEntry],
+    ) -> syncing.Fetched:
         passwords = await self._passwords(es, plan)
         namespace = es.metadata.namespace or "default"
         if store.spec.provider.vault is not None:
-            reader = VaultStoreReader(store.spec.provider.vault, await self._vault_credentials(store, namespace))
+            reader = VaultStoreReader(store.spec.provider.vault, await self._vault_credentials(store, namespace, log))
             fetched = await reader.fetch(plan)
             return syncing.Fetched(secrets=fetched.secrets, found=fetched.found, passwords=passwords)
         mount = store.spec.provider.blacktop.mount if store.spec.provider.blacktop is not None else "secret"
@@ -259,14 +267,14 @@ class SecretsRuntime:
         for key in plan.keys:
             path = model.parse_secret_path(key.key, default_mount=mount)
             ok = key in fetched.secrets
-            await self._audit_entry(
-                self._sync_ctx, "sync-read", path, version=int(key.version) if key.version.isdigit() else None,
+            self._entry(
+                log, self._sync_ctx, "sync-read", path, version=int(key.version) if key.version.isdigit() else None,
                 outcome="allowed" if ok else "rejected", code=200 if ok else 404, message=note,
             )  # fmt: skip
         for query in plan.finds:
             for found_path in fetched.found.get(query, {}):
                 path = model.SecretPath(mount=mount, path=found_path)
-                await self._audit_entry(self._sync_ctx, "sync-read", path, version=None, message=note)
+                self._entry(log, self._sync_ctx, "sync-read", path, version=None, message=note)
         return fetched
 
     async def reconcile_external_secret(self, obj: Resource, ctx: reconcile.ReconcileContext) -> reconcile.Plan:
@@ -282,13 +290,25 @@ class SecretsRuntime:
         observed = await self._observed(namespace, es.target_name)
         if not refreshing.needs_sync(es, status, target=observed, now=ctx.now):
             return reconcile.Plan(requeue_after=refreshing.requeue_after(es, status, now=ctx.now))
+        log: list[guarding.SecretAuditEntry] = []
+        try:
+            decision = await self._sync(es, status, observed, ctx, log)
+        finally:
+            await self._audit.record_many(log)
+        return self._status_plan(obj, decision.status, decision.requeue_after)
+
+    async def _sync(
+        self, es: eso.ExternalSecret, status: refreshing.SyncStatus, observed: refreshing.ObservedTarget | None,
+        ctx: reconcile.ReconcileContext, log: list[guarding.SecretAuditEntry],
+    ) -> refreshing.SyncPlan:  # fmt: skip
+        namespace = es.metadata.namespace or "default"
         fetched: syncing.Fetched | None = None
         error: str | None = None
         try:
             store = await self._find_store(es)
             plan = syncing.plan_fetches(es.spec)
             self._check_paths(es, store, plan)
-            fetched = await self._fetch(es, store, plan)
+            fetched = await self._fetch(es, store, plan, log)
         except BlacktopError as exc:
             error = str(exc)
         decision = refreshing.plan_sync(
@@ -296,14 +316,13 @@ class SecretsRuntime:
             fetch_error=error,
         )  # fmt: skip
         if decision.action == "write" and decision.target is not None:
-            await self._write_target(decision.target, namespace)
+            await self._write_target(decision.target, namespace, log)
         elif decision.action == "delete":
-            await self._delete_target(namespace, es.target_name)
+            await self._delete_target(namespace, es.target_name, log)
         elif decision.action == "clear":
-            await self._write_target(
-                syncing.TargetSecret(name=es.target_name, namespace=namespace, type="Opaque", data={}), namespace
-            )
-        return self._status_plan(obj, decision.status, decision.requeue_after)
+            empty = syncing.TargetSecret(name=es.target_name, namespace=namespace, type="Opaque", data={})
+            await self._write_target(empty, namespace, log)
+        return decision
 
     def _status_plan(self, obj: Resource, status: refreshing.SyncStatus, requeue: timedelta | None) -> reconcile.Plan:
         body = status.to_json()
@@ -312,11 +331,13 @@ class SecretsRuntime:
             return reconcile.Plan(requeue_after=requeue)
         return reconcile.Plan(actions=(reconcile.SetStatus(body),), requeue_after=requeue)
 
-    async def _write_target(self, target: syncing.TargetSecret, namespace: str) -> None:
+    async def _write_target(
+        self, target: syncing.TargetSecret, namespace: str, log: list[guarding.SecretAuditEntry]
+    ) -> None:
         where = self._target_path(namespace, target.name)
         values, binary = _encode_values(target.data)
         meta = await self._store.put(where, values, actor=SYNC_CALLER.ref)
-        await self._audit_entry(self._sync_ctx, "sync-write", where, version=meta.version, message="synced target")
+        self._entry(log, self._sync_ctx, "sync-write", where, version=meta.version, message="synced target")
         document = {
             "apiVersion": f"{secret_kinds.GROUP}/{secret_kinds.VERSION}",
             "kind": "Secret",
@@ -331,7 +352,7 @@ class SecretsRuntime:
         }  # fmt: skip
         await self._resources.apply(self._sync_ctx, [(f"ExternalSecret target {namespace}/{target.name}", document)])
 
-    async def _delete_target(self, namespace: str, name: str) -> None:
+    async def _delete_target(self, namespace: str, name: str, log: list[guarding.SecretAuditEntry]) -> None:
         with contextlib.suppress(NotFoundError):
             await self._resources.delete(self._sync_ctx, secret_kinds.SECRET, namespace=namespace, name=name)
         where = self._target_path(namespace, name)
@@ -339,14 +360,16 @@ class SecretsRuntime:
             await self._store.delete_metadata(where)
         except secrets.SecretNotFound:
             return
-        await self._audit_entry(self._sync_ctx, "sync-delete", where, version=None, message="target removed")
+        self._entry(log, self._sync_ctx, "sync-delete", where, version=None, message="target removed")
 
     async def finalize_external_secret(self, obj: Resource, ctx: reconcile.ReconcileContext) -> reconcile.Plan:
         """creationPolicy Owner: the target goes with the ExternalSecret (Kubernetes' owner GC)."""
         spec = (obj.get("spec") or {}).get("target") or {}
         if spec.get("creationPolicy", "Owner") == "Owner":
             name = spec.get("name") or obj["metadata"]["name"]
-            await self._delete_target(obj["metadata"].get("namespace") or "default", name)
+            log: list[guarding.SecretAuditEntry] = []
+            await self._delete_target(obj["metadata"].get("namespace") or "default", name, log)
+            await self._audit.record_many(log)
         return reconcile.Plan()
 
     # -- cluster external secrets ----------------------------------------------------------------

@@ -37,6 +37,9 @@ class Audit:
     async def record(self, entry: guarding.SecretAuditEntry) -> None:
         self.entries.append(entry)
 
+    async def record_many(self, entries: Sequence[guarding.SecretAuditEntry]) -> None:
+        self.entries.extend(entries)
+
     def rows(self) -> list[tuple[str, str, str, int | None, str, int]]:
         return [(e.caller.ref, e.action, e.path, e.version, e.outcome, e.code) for e in self.entries]
 
