@@ -80,7 +80,7 @@ async def _reads(store: SecretStoreService, guarded: GuardedSecretStore, client:
     print(f"reads/s: store {raw:,.0f}   guarded+audited {audited:,.0f}   http (ASGI) {http:,.0f}   ({n} reads each)")
 
 
-async def _sync(platform: Any, count: int, timeout: float) -> None:
+async def _sync(platform: Any, count: int, give_up_after: float) -> None:
     ctx = RequestContext(caller=ADMIN, request_id="bench")
     store = {"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore",
              "metadata": {"name": "embedded"}, "spec": {"provider": {"blacktop": {}}}}  # fmt: skip
@@ -92,7 +92,7 @@ async def _sync(platform: Any, count: int, timeout: float) -> None:
         await platform.resources.apply(ctx, batch)
     created = time.perf_counter() - start
     ready = 0
-    while time.perf_counter() - start < timeout:
+    while time.perf_counter() - start < give_up_after:
         ready = 0
         token: str | None = None
         while True:
