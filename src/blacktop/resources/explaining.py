@@ -25,6 +25,8 @@ from .composition import RESOURCE_NAME_ANNOTATION, RenderResult
 __all__ = ["explain_tree", "plan_changes", "render_explain", "render_plan"]
 
 _SKIPPED_FIELDS: Final = ("metadata.ownerReferences", "metadata.generateName")
+_PROGRESS_REASONS: Final = frozenset({"Creating", "Deleting", "Waiting", "ExternalReconciler"})
+"""Reasons of a False condition that report progress rather than an error."""
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -158,7 +160,11 @@ def _conditions(obj: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _last_error(obj: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    failing = [c for c in _conditions(obj) if c.get("status") == "False" and c.get("message")]
+    failing = [
+        c
+        for c in _conditions(obj)
+        if c.get("status") == "False" and c.get("message") and c.get("reason") not in _PROGRESS_REASONS
+    ]
     synced = [c for c in failing if c.get("type") == "Synced"]
     candidates = synced or failing
     if not candidates:
