@@ -1,4 +1,4 @@
-"""Smoke: the payment-service ExternalSecret syncs through the running platform."""
+"""Smoke: the payment-service ExternalSecret syncs through the running platform; Owner targets go with it."""
 
 from __future__ import annotations
 
@@ -35,3 +35,30 @@ async def test_payment_service_example_syncs(admin: httpx.AsyncClient) -> None:
     assert revealed["data"]["DATABASE_URL"] == (
         "postgresql://pay_app:s3cr3t-db-pass@db.internal:5432/payments?sslmode=require"
     )
+
+
+async def test_deleting_an_owner_external_secret_removes_its_target_and_stored_values(admin: httpx.AsyncClient) -> None:
+    await admin.post("/api/v1/secrets/data/payments/db", json={"data": {"password": "pw"}})
+    store = {"apiVersion": "external-secrets.io/v1", "kind": "SecretStore",
+             "metadata": {"name": "embedded", "namespace": "payments"},
+             "spec": {"provider": {"blacktop": {}}}}  # fmt: skip
+    assert (await admin.post("/apis/external-secrets.io/v1/namespaces/payments/secretstores", json=store)).is_success
+    es = {"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+          "metadata": {"name": "db", "namespace": "payments"},
+          "spec": {"refreshInterval": "0", "secretStoreRef": {"name": "embedded"},
+                   "dataFrom": [{"extract": {"key": "payments/db"}}]}}  # fmt: skip
+    assert (await admin.post(f"{ESO}/namespaces/payments/externalsecrets", json=es)).status_code == 201
+    target = PLATFORM_SECRETS.format(ns="payments") + "/db"
+
+    async def target_exists() -> bool:
+        return (await admin.get(target)).status_code == 200
+
+    await eventually(target_exists)
+    assert (await admin.get(target)).json()["spec"]["keys"] == ["password"]
+    assert (await admin.delete(f"{ESO}/namespaces/payments/externalsecrets/db")).is_success
+
+    async def gone() -> bool:
+        listed = [i["path"] for i in (await admin.get("/api/v1/secrets/paths")).json()["items"]]
+        return (await admin.get(target)).status_code == 404 and listed == ["secret/data/payments/db"]
+
+    await eventually(gone)
