@@ -8,6 +8,7 @@ calls here block (starting a server takes about a second), so callers run them i
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +23,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or reuse) the server; returns its admin URL (superuser ``postgres`` over the Unix socket)."""
-        from pgserver import postgres_server
+        with warnings.catch_warnings():
+            # pgserver reads platformdirs' runtime dir at import; without XDG_RUNTIME_DIR it warns and uses /tmp.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            from pgserver import postgres_server
 
         self.directory.mkdir(parents=True, exist_ok=True)
         self._server = postgres_server.get_server(self.directory, cleanup_mode="stop")

@@ -71,7 +71,7 @@ class RedisAclAdmin:
     async def _commands_normal_form(self) -> str:
         if self._canonical_commands is None:
             probe = f"blacktop-probe-{secrets.token_hex(6)}"
-            await self._call("ACL", "SETUSER", probe, "reset", "off", *planning.REDIS_COMMAND_RULES)
+            await self._call("ACL", "SETUSER", probe, "reset", "resetchannels", "off", *planning.REDIS_COMMAND_RULES)
             try:
                 found = await self._call("ACL", "GETUSER", probe)
             finally:
@@ -102,7 +102,7 @@ class RedisAclAdmin:
         for step in plan:
             match step:
                 case steps.SetRedisUser(user=user, password=password, rules=rules):
-                    await self._call("ACL", "SETUSER", user, "reset", "on", f">{password}", *rules)
+                    await self._call("ACL", "SETUSER", user, "reset", "resetchannels", "on", f">{password}", *rules)
                 case steps.DeleteRedisUser(user=user):
                     await self._call("ACL", "DELUSER", user)
 

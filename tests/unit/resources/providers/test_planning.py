@@ -29,7 +29,7 @@ IN_SYNC = model.ObservedPostgres(
 def observed(**changes: object) -> model.ObservedPostgres:
     values = {f: getattr(IN_SYNC, f) for f in IN_SYNC.__dataclass_fields__}
     values.update(changes)
-    return model.ObservedPostgres(**values)  # type: ignore[arg-type]
+    return model.ObservedPostgres(**values)
 
 
 @dataclass
@@ -156,7 +156,7 @@ RESET = (steps.SetRedisUser("team-a.cache", "pw", planning.redis_rules(RD)),)
 )  # fmt: skip
 def test_redis_user_is_redefined_on_any_drift(change: dict[str, object]) -> None:
     values = {f: getattr(RD_SYNC, f) for f in RD_SYNC.__dataclass_fields__} | change
-    state = model.ObservedRedisUser(**values)  # type: ignore[arg-type]
+    state = model.ObservedRedisUser(**values)
     assert planning.plan_redis(RD, state, password="pw", new_password=False) == RESET
     assert planning.plan_redis(RD, RD_SYNC, password="pw", new_password=False) == ()
     assert planning.plan_redis(RD, model.ObservedRedisUser(), password="pw", new_password=False) == RESET
