@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.Column("original", sa.Text(), nullable=True),
     )
     op.create_index("ix_catalog_search_key_value", "catalog_search", ["key", "value", "entity_id"])
-    op.create_index("ix_catalog_search_entity", "catalog_search", ["entity_id"])
+    op.create_index("ix_catalog_search_entity", "catalog_search", ["entity_id", "key", "value"])
     op.create_table(
         "catalog_errors",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
