@@ -65,7 +65,7 @@ async def test_user_is_confined_to_its_prefix_and_to_safe_commands(
 
         second = await provider.reconcile(KIND, a, now=NOW)
         assert second.ready
-        admin.acl_setuser(secret_a["username"], keys=["*"], commands=["+@all"])
+        admin.acl_setuser(secret_a["username"], enabled=True, keys=["*"], commands=["+@all"])
         assert tenant(redis_admin_url, secret_a).get(prefix_b + "token") == b"team-b only", "widened by hand"
         await provider.reconcile(KIND, a, now=NOW)
         with pytest.raises(redis.exceptions.NoPermissionError):
