@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import yaml
+
 from tests.corpus import examples_dir
 
 DATABASES = "/apis/platform.company.io/v1alpha1/namespaces/{ns}/databases"
@@ -100,15 +101,15 @@ def widget(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 15.0) -> Any:
+    deadline = time.monotonic() + within
     last: Any = None
     while time.monotonic() < deadline:
         last = await check()
         if last:
             return last
         await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not met in {timeout}s; last: {last!r}")
+    raise AssertionError(f"condition not met in {within}s; last: {last!r}")
 
 
 def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
