@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import Mapping
@@ -82,6 +83,21 @@ def _decode_values(values: Mapping[str, str], binary: list[str]) -> dict[str, by
     return {k: base64.b64decode(v) if k in binary else v.encode() for k, v in values.items()}
 
 
+def _redacted(status: refreshing.SyncStatus, fetched: syncing.Fetched) -> refreshing.SyncStatus:
+    """Status with any fetched value scrubbed from condition messages (a template error may quote one)."""
+    values: set[str] = set()
+    maps = [*fetched.secrets.values(), *(m for found in fetched.found.values() for m in found.values())]
+    for mapping in maps:
+        values.update(str(v) for v in mapping.values() if len(str(v)) >= 4)
+    conditions = []
+    for condition in status.conditions:
+        message = condition.message
+        for value in sorted(values, key=len, reverse=True):
+            message = message.replace(value, "<redacted>")
+        conditions.append(dataclasses.replace(condition, message=message))
+    return dataclasses.replace(status, conditions=tuple(conditions))
+
+
 def _ready(status: bool, reason: str, message: str) -> reconcile.ConditionUpdate:
     return reconcile.ConditionUpdate(type="Ready", status=status, reason=reason, message=message)
 
@@ -115,7 +131,8 @@ class SecretsRuntime:
         return [
             fc(eso.GROUP, "ExternalSecret", self.reconcile_external_secret, self.finalize_external_secret,
                finalizer=CLEANUP_FINALIZER),
-            fc(eso.GROUP, "ClusterExternalSecret", self.reconcile_cluster_external_secret),
+            fc(eso.GROUP, "ClusterExternalSecret", self.reconcile_cluster_external_secret,
+               self.finalize_cluster_external_secret, finalizer=CLEANUP_FINALIZER),
             fc(eso.GROUP, "SecretStore", self.reconcile_store),
             fc(eso.GROUP, "ClusterSecretStore", self.reconcile_store),
             fc(secret_kinds.GROUP, "SecretRotation", self.reconcile_rotation),
@@ -315,6 +332,8 @@ class SecretsRuntime:
             es, status, fetched=fetched, observed=observed, now=ctx.now, engine=self._engine, entropy=self._entropy,
             fetch_error=error,
         )  # fmt: skip
+        if decision.action == "fail" and fetched is not None:
+            decision = dataclasses.replace(decision, status=_redacted(decision.status, fetched))
         if decision.action == "write" and decision.target is not None:
             await self._write_target(decision.target, namespace, log)
         elif decision.action == "delete":
@@ -421,6 +440,19 @@ class SecretsRuntime:
             conditions=[_ready(True, "Ready", f"ExternalSecret provisioned in {len(chosen)} namespace(s)")],
         )  # fmt: skip
         return plan.requeue(interval) if interval > timedelta(0) else plan
+
+    async def finalize_cluster_external_secret(self, obj: Resource, ctx: reconcile.ReconcileContext) -> reconcile.Plan:
+        """The stamped ExternalSecrets go with their ClusterExternalSecret."""
+        owner = obj["metadata"]["name"]
+        page = await self._resources.list(self._sync_ctx, secret_kinds.EXTERNAL_SECRET, None, limit=5000)
+        for existing in page.items:
+            meta = existing["metadata"]
+            if (meta.get("labels") or {}).get(CES_LABEL) == owner:
+                with contextlib.suppress(NotFoundError):
+                    await self._resources.delete(
+                        self._sync_ctx, secret_kinds.EXTERNAL_SECRET, namespace=meta["namespace"], name=meta["name"]
+                    )
+        return reconcile.Plan()
 
     # -- rotation --------------------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ async def test_short_lived_token_rotates_consumers_refresh_and_grace_period_ends
     await eventually(old_destroyed)
     es = (await admin.get(f"{ESO}/namespaces/payments/externalsecrets/api-client")).json()
     assert ready_condition(es)["status"] == "True"
-    assert es["status"]["refreshTime"] >= "2026-01-02T01:00:00Z"
+    assert es["status"]["refreshTime"] >= "2026-01-02T00:00:00Z"
 
 
 async def _version_is(status: Any, version: int) -> dict[str, Any] | None:
@@ -108,3 +108,9 @@ async def test_cluster_external_secret_fans_out_to_namespaces_with_shared_values
         assert value == "registry-credential"
     status = (await admin.get(f"{ESO}/clusterexternalsecrets/registry")).json()["status"]
     assert status["provisionedNamespaces"] == ["orders", "payments"]
+    assert (await admin.delete(f"{ESO}/clusterexternalsecrets/registry")).is_success
+
+    async def stamped_gone() -> bool:
+        return not (await admin.get("/apis/external-secrets.io/v1beta1/externalsecrets")).json()["items"]
+
+    await eventually(stamped_gone)
