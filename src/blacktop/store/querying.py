@@ -16,10 +16,26 @@ the keys come from the ``resources`` table and its ``(group, kind, namespace, na
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from blacktop.kernel.ports import ListQuery
@@ -68,8 +84,11 @@ def field_condition(req: Requirement, *, namespace: Any, name: Any) -> ColumnEle
     return present if req.operator is Operator.EXISTS else not_(present)
 
 
-def keys_statement(query: ListQuery, *, after: Cursor | None) -> tuple[Select[str, str, str], _KeyColumns]:
-    """(uid, namespace, name) of every object the list matches after ``after``, unsorted."""
+def keys_statement(query: ListQuery, *, paged: bool) -> tuple[Select[str, str, str], _KeyColumns]:
+    """(uid, namespace, name) of every object the list matches, unsorted.
+
+    When ``paged``, only keys after the bind parameters ``after_namespace``/``after_name``.
+    """
     group, kind = query.group, query.kind
     requirements = list(query.label_selector.requirements)
     driver = next((r for r in requirements if r.operator in _POSITIVE), None)
@@ -95,25 +114,40 @@ def keys_statement(query: ListQuery, *, after: Cursor | None) -> tuple[Select[st
     stmt = stmt.where(
         *(field_condition(r, namespace=cols.namespace, name=cols.name) for r in query.field_selector.requirements)
     )
-    if after is not None:
-        stmt = stmt.where(tuple_(cols.namespace, cols.name) > tuple_(after.namespace, after.name))
+    if paged:
+        after = tuple_(bindparam("after_namespace", type_=String()), bindparam("after_name", type_=String()))
+        stmt = stmt.where(tuple_(cols.namespace, cols.name) > after)
     return stmt, cols
 
 
-def count_statement(query: ListQuery, *, after: Cursor | None) -> Select[int]:
-    """How many objects the list matches after ``after``."""
-    keys, _ = keys_statement(query, after=after)
+def cursor_params(cursor: Cursor | None) -> dict[str, str]:
+    """The bind parameters of a paged statement for the page after ``cursor``."""
+    return {} if cursor is None else {"after_namespace": cursor.namespace, "after_name": cursor.name}
+
+
+def statement_key(query: ListQuery) -> ListQuery:
+    """``query`` without the parts that are bind parameters or page sizes, for caching statements."""
+    return dataclasses.replace(query, continue_token=None, limit=None)
+
+
+@functools.lru_cache(maxsize=512)
+def count_statement(query: ListQuery) -> Select[int]:
+    """How many objects the list matches after the cursor in ``cursor_params``; cached per query shape."""
+    keys, _ = keys_statement(query, paged=True)
     return select(func.count()).select_from(keys.subquery("matching"))
 
 
-def list_statement(query: ListQuery, *, after: Cursor | None, limit: int | None) -> Select[str, str, Any, int, int]:
+@functools.lru_cache(maxsize=512)
+def list_statement(query: ListQuery, *, paged: bool, limit: int | None) -> Select[str, str, Any, int, int]:
     """Rows of (namespace, name, document, resource_version, newest revision) for one page of a list.
 
     Keys are sorted and cut to the page first, and documents read for those only, so a broad
     selector never drags thousands of documents through a sort. The newest revision rides along
     as a scalar subquery, so the page and its revision come from one statement's snapshot.
+    Built statements are cached per query (keys of ``statement_key``): lists repeat, and building a
+    statement costs more CPU than running it.
     """
-    keys, cols = keys_statement(query, after=after)
+    keys, cols = keys_statement(query, paged=paged)
     page = keys.order_by(cols.namespace, cols.name).limit(limit).subquery("page")
     revision = select(func.coalesce(func.max(EventRow.revision), 0)).scalar_subquery()
     return (

@@ -225,9 +225,10 @@ class SqlResourceStore:
             if query.continue_token
             else None
         )
-        stmt = querying.list_statement(query, after=after, limit=None if limit is None else limit + 1)
+        shape = querying.statement_key(query)
+        stmt = querying.list_statement(shape, paged=after is not None, limit=None if limit is None else limit + 1)
         async with self._snapshot(f"list {query.kind}.{query.group}") as conn:
-            rows = (await conn.execute(stmt)).all()
+            rows = (await conn.execute(stmt, querying.cursor_params(after))).all()
             if after is not None:
                 revision = after.revision
             else:
@@ -236,7 +237,8 @@ class SqlResourceStore:
                 return ListPage(items=_documents(rows), revision=revision)
             rows = rows[:limit]
             cursor = paging.Cursor(namespace=rows[-1][0], name=rows[-1][1], revision=revision)
-            remaining = int(await conn.scalar(querying.count_statement(query, after=cursor)) or 0)
+            count = querying.count_statement(shape)
+            remaining = int(await conn.scalar(count, querying.cursor_params(cursor)) or 0)
         token = paging.encode_continue(cursor, group=query.group, kind=query.kind)
         return ListPage(items=_documents(rows), revision=revision, continue_token=token, remaining=remaining)
 
