@@ -16,6 +16,7 @@ import contextlib
 import os
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -78,12 +79,13 @@ class BuiltinRepositoryHost:
         self, repository: scaffolder.ports.HostedRepository, files: Sequence[scaffolder.WorkspaceFile], *,
         branch: str, message: str, author: str, email: str,
     ) -> str:  # fmt: skip
-        """Push into the bare repository on disk and point its HEAD at ``branch``."""
+        """Commit the files straight into the bare repository and point its HEAD at ``branch``."""
         repo = self._git.get(f"{repository.owner}/{repository.name}", create=False)
-        commit = await gitpush.push_files(
-            files, remote=str(repo.path), branch=branch, message=message, author=author, email=email
-        )
-        await gitpush.run_git("symbolic-ref", "HEAD", f"refs/heads/{branch}", cwd=repo.path)
+        commit = await gitpush.import_files(
+            repo.path, files, branch=branch, message=message, author=author, email=email,
+            timestamp=int(time.time()),
+        )  # fmt: skip
+        await asyncio.to_thread((repo.path / "HEAD").write_text, f"ref: refs/heads/{branch}\n", "utf-8")
         return commit
 
     async def delete(self, owner: str, name: str) -> bool:
