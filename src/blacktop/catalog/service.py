@@ -110,6 +110,7 @@ class CatalogService:
     offload: refreshing.Offload | None = None
     """Where CPU-heavy parsing runs (a process pool, set by the composition root); None: inline."""
     _caches: dict[str, dict[str, refreshing.FileSummary]] = field(default_factory=dict)
+    _hashes: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     # -- locations -------------------------------------------------------------------------------
@@ -167,8 +168,22 @@ class CatalogService:
             held = await self.repository.hashes_of_location(location_id)
             await self._handle_orphans(list(held))
             await self.repository.delete_location(location_id)
-            self._caches.pop(location_id, None)
+            self._forget(location_id)
         del location
+
+    def _forget(self, location_id: str) -> None:
+        """Drop what this process remembers of a location, so its next refresh starts from the database."""
+        self._caches.pop(location_id, None)
+        self._hashes.pop(location_id, None)
+
+    async def delete_entity(self, uid: str) -> None:
+        """Remove one entity; it comes back on the next refresh if its location still emits it (as Backstage)."""
+        found = await self.repository.get_by_uid(uid)
+        if found is None:
+            raise NotFoundError(f"No entity with uid {uid}")
+        await self.repository.delete_entities([found.ref.key])
+        if found.location_id is not None:
+            self._forget(found.location_id)
 
     async def location_of(self, ref: str) -> records.LocationRecord:
         """The location holding entity ``ref``."""
@@ -203,24 +218,31 @@ class CatalogService:
     async def _refresh(self, location: records.LocationRecord) -> RefreshSummary:
         started = self.clock.now()
         spec = locations.LocationSpec(location.type, location.target)
-        stored = await self.repository.hashes_of_location(location.id)
+        # The hashes this process wrote last time save reading 100,000 rows; popped so a failed
+        # refresh leaves nothing stale behind.
+        remembered = self._hashes.pop(location.id, None)
+        stored = remembered if remembered is not None else await self.repository.hashes_of_location(location.id)
         cache = self._caches.setdefault(location.id, {})
         if not stored:
             cache.clear()
         problems: list[Problem] = []
         written: list[str] = []
+        fresh: dict[str, str] = {}
         try:
             root, reader = await self.sources.prepare(spec)
         except Exception as exc:
             problems.append(Problem(path="", message=f"could not fetch {spec.key}: {exc}", document=spec.key))
-            return await self._finish(location, started, problems=problems, seen=set(stored), stored=stored,
-                                      written=[], files=0, changed_files=0, keep_all=True)  # fmt: skip
+            summary = await self._finish(location, started, problems=problems, seen=set(stored), stored=stored,
+                                         written=[], files=0, changed_files=0, keep_all=True)  # fmt: skip
+            self._hashes[location.id] = dict(stored)
+            return summary
 
         async def on_file(outcome: refreshing.FileOutcome) -> None:
             if not outcome.changed:
                 return
             writes = await self._writes_for(location, outcome, stored, problems)
             written.extend(w.ref.key for w in writes)
+            fresh.update((w.ref.key, w.hash) for w in writes)
             # Written at once, not overlapped with parsing: the database driver's thread would fight
             # the parser for the GIL row by row, which is several times slower than taking turns.
             await self.repository.write_entities(location.id, writes)
@@ -230,10 +252,14 @@ class CatalogService:
         )
         problems[:0] = result.problems
         seen = set(result.refs)
-        return await self._finish(
+        summary = await self._finish(
             location, started, problems=problems, seen=seen, stored=stored, written=written,
             files=len(result.files), changed_files=len(result.changed_files), keep_all=False,
         )  # fmt: skip
+        held = {ref: value for ref, value in stored.items() if ref in seen}
+        held.update((ref, (digest, False)) for ref, digest in fresh.items())
+        self._hashes[location.id] = held
+        return summary
 
     async def _writes_for(
         self,

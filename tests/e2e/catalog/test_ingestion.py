@@ -20,7 +20,9 @@ REMOTE_DEFINITION_APIS = {"spotify", "wayback-archive", "wayback-search"}
 
 
 async def _all_refs(client: httpx.AsyncClient) -> list[str]:
-    items = (await client.get("/api/catalog/entities", params={"fields": "kind,metadata.namespace,metadata.name"})).json()
+    items = (
+        await client.get("/api/catalog/entities", params={"fields": "kind,metadata.namespace,metadata.name"})
+    ).json()
     return sorted(f"{e['kind']}:{e['metadata']['namespace']}/{e['metadata']['name']}".lower() for e in items)
 
 
@@ -46,7 +48,10 @@ async def test_served_entities_carry_relations_uid_etag_and_location_annotations
     served = await entity(client, "component", "artist-lookup")
     assert served["metadata"]["uid"] and served["metadata"]["etag"]
     annotations = served["metadata"]["annotations"]
-    assert annotations["backstage.io/managed-by-location"] == f"file:{EXAMPLES / 'components' / 'artist-lookup-component.yaml'}"
+    assert (
+        annotations["backstage.io/managed-by-location"]
+        == f"file:{EXAMPLES / 'components' / 'artist-lookup-component.yaml'}"
+    )
     assert annotations["backstage.io/managed-by-origin-location"] == f"file:{EXAMPLES / 'all.yaml'}"
     # artist-lookup: owner team-a, system artist-engagement-portal, dependsOn resource:artists-db and
     # component:wayback-archive-ingestion... as declared in its file (section 7 derivation).
@@ -56,7 +61,9 @@ async def test_served_entities_carry_relations_uid_etag_and_location_annotations
     assert {"type": "partOf", "targetRef": "system:default/artist-engagement-portal"} in served["relations"]
     assert served["relations"] == sorted(served["relations"], key=lambda r: (r["type"], r["targetRef"]))
     # The reverse row is served on the target, emitted by the declaring entity.
-    team = await client.get("/api/catalog/entities", params={"filter": "kind=system,metadata.name=artist-engagement-portal"})
+    team = await client.get(
+        "/api/catalog/entities", params={"filter": "kind=system,metadata.name=artist-engagement-portal"}
+    )
     system = team.json()[0]
     assert {"type": "hasPart", "targetRef": "component:default/artist-lookup"} in system["relations"]
     by_uid = await client.get(f"/api/catalog/entities/by-uid/{served['metadata']['uid']}")
@@ -136,7 +143,9 @@ async def test_payment_service_relations_and_dark_matter_until_its_targets_exist
         ("component:default/payment-service", 1), ("api:default/payment-api", 2),
     ]  # fmt: skip
     needs = (
-        await client.get("/api/v1/catalog/impact", params={"ref": "component:payment-service", "direction": "dependencies"})
+        await client.get(
+            "/api/v1/catalog/impact", params={"ref": "component:payment-service", "direction": "dependencies"}
+        )
     ).json()
     assert {i["ref"] for i in needs["items"]} == {
         "api:default/ledger-api", "api:default/stripe-api", "component:default/notification-service",
@@ -204,7 +213,9 @@ async def test_a_changed_file_is_reprocessed_alone_and_visible_after_refresh(
 
 
 @pytest.mark.parametrize("strategy", ["delete", "keep"])
-async def test_orphans_are_deleted_or_kept_and_annotated(catalog_api: CatalogApi, tmp_path: Path, strategy: str) -> None:
+async def test_orphans_are_deleted_or_kept_and_annotated(
+    catalog_api: CatalogApi, tmp_path: Path, strategy: str
+) -> None:
     _, client = await catalog_api(orphan_strategy=strategy)
     file = write(tmp_path / "two.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: stays}\n"
                  "spec: {type: service, lifecycle: production, owner: team-a}\n---\n"
@@ -213,7 +224,9 @@ async def test_orphans_are_deleted_or_kept_and_annotated(catalog_api: CatalogApi
     created = await register(client, file)
     file.write_text(file.read_text().split("---")[0])
     summary = (await client.post(f"/api/v1/catalog/locations/{created['location']['id']}/refresh")).json()
-    orphans = await client.get("/api/catalog/entities", params={"filter": "metadata.annotations.backstage.io/orphan=true"})
+    orphans = await client.get(
+        "/api/catalog/entities", params={"filter": "metadata.annotations.backstage.io/orphan=true"}
+    )
     if strategy == "delete":
         assert summary["removed"] == 1
         assert (await client.get("/api/catalog/entities/by-name/component/default/goes")).status_code == 404
@@ -294,3 +307,13 @@ async def test_each_refresh_appends_one_audit_record(catalog_api: CatalogApi, tm
     refreshes = [r for r in records if r["verb"] == "refresh"]
     assert [r["name"] for r in refreshes] == [created["location"]["id"]] * 2
     assert (await client.post("/api/v1/audit/verify")).json()["ok"] is True
+
+
+async def test_a_deleted_entity_comes_back_when_its_location_still_emits_it(catalog_api: CatalogApi) -> None:
+    _, client = await catalog_api(sync_groups=False)
+    created = await register(client, PAYMENT_SERVICE)
+    uid = (await entity(client, "component", "payment-service"))["metadata"]["uid"]
+    assert (await client.delete(f"/api/catalog/entities/by-uid/{uid}")).status_code == 204
+    assert (await client.get(f"/api/catalog/entities/by-uid/{uid}")).status_code == 404
+    await client.post(f"/api/v1/catalog/locations/{created['location']['id']}/refresh")
+    assert (await entity(client, "component", "payment-service"))["metadata"]["name"] == "payment-service"

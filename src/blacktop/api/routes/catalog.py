@@ -248,11 +248,7 @@ async def get_entity_by_uid(uid: str, svc: Services, ctx: CurrentContext) -> Res
 async def delete_entity_by_uid(uid: str, svc: Services, ctx: CurrentContext) -> Response:
     """Remove an entity; it comes back on the next refresh if its location still emits it."""
     _admin(ctx)
-    service = _catalog(svc)
-    found = await service.repository.get_by_uid(uid)
-    if found is None:
-        raise NotFoundError(f"No entity with uid {uid}")
-    await service.repository.delete_entities([found.ref.key])
+    await _catalog(svc).delete_entity(uid)
     return Response(status_code=204)
 
 
