@@ -7,6 +7,9 @@ by-query cursors), ``fields``, ordering, facets, by-refs, full-text search, scor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 import pytest
 
@@ -28,17 +31,18 @@ def names(items: list[dict[str, object]]) -> list[str]:
 async def test_filter_semantics_against_hand_computed_sets(client: httpx.AsyncClient) -> None:
     everything = (await client.get("/api/catalog/entities")).json()
 
-    def where(predicate: object) -> list[str]:
-        assert callable(predicate)
+    def where(predicate: Callable[[dict[str, Any]], bool]) -> list[str]:
         return names([e for e in everything if predicate(e)])
 
-    def spec(e: dict[str, object], key: str) -> object:
-        return (e.get("spec") or {}).get(key)  # type: ignore[attr-defined]
+    def spec(e: dict[str, Any], key: str) -> Any:
+        return (e.get("spec") or {}).get(key)
 
-    def tags(e: dict[str, object]) -> list[str]:
-        return list(e["metadata"].get("tags") or [])  # type: ignore[attr-defined]
+    def tags(e: dict[str, Any]) -> list[str]:
+        return list(e["metadata"].get("tags") or [])
 
-    owned_by_a = lambda e: {"type": "ownedBy", "targetRef": "group:default/team-a"} in e["relations"]  # noqa: E731
+    def owned_by_a(e: dict[str, Any]) -> bool:
+        return {"type": "ownedBy", "targetRef": "group:default/team-a"} in e["relations"]
+
     table = {
         "kind=component,spec.type=website": where(lambda e: e["kind"] == "Component" and spec(e, "type") == "website"),
         "kind=domain|kind=system,metadata.name=podcast": where(
@@ -57,7 +61,7 @@ async def test_filter_semantics_against_hand_computed_sets(client: httpx.AsyncCl
         "metadata.annotations.backstage.io/orphan=true": [],
     }
     for expression, want in table.items():
-        params = [("filter", f) for f in expression.split("|")]
+        params: list[tuple[str, str | int | float | bool | None]] = [("filter", f) for f in expression.split("|")]
         got = (await client.get("/api/catalog/entities", params=params)).json()
         assert names(got) == want, expression
         assert want or expression.startswith("metadata.annotations"), f"{expression} should select something"
@@ -77,7 +81,7 @@ async def test_paging_with_offset_limit_after_and_link_header(client: httpx.Asyn
 
 async def test_by_query_cursor_walks_every_item_once_with_total(client: httpx.AsyncClient) -> None:
     seen: list[str] = []
-    params = {"filter": "kind=user", "limit": 4, "orderField": "metadata.name,desc"}
+    params: dict[str, str | int] = {"filter": "kind=user", "limit": 4, "orderField": "metadata.name,desc"}
     page = (await client.get("/api/catalog/entities/by-query", params=params)).json()
     total = page["totalItems"]
     while True:
