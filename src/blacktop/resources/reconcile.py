@@ -36,8 +36,9 @@ from .composition import (
     select_composition,
     select_revision,
 )
+from .composition.loading import Composition, load_composition
 from .composition.results import NAME_SUFFIX_ALPHABET
-from .composition.selection import crossplane_spec
+from .composition.selection import COMPOSITION_HASH_LABEL, crossplane_spec
 
 __all__ = [
     "CLAIM_FINALIZER",
@@ -255,7 +256,7 @@ def plan_composite(
     try:
         result = render_composite(
             xr,
-            composition_from_revision(revision.revision),
+            _loaded(revision.revision),
             observed=observed,
             observed_connection_details=connection_details,
             environment=environment,
@@ -277,6 +278,28 @@ def plan_composite(
         status_fields={"compositionSelection": chosen},
         conditions=(Condition("Synced", True, "ReconcileSuccess"),),
     )
+
+
+_LOADED: dict[tuple[str, ...], Composition] = {}
+_LOADED_MAX: Final = 512
+
+
+def _loaded(revision: Mapping[str, Any]) -> Composition:
+    """The revision's Composition, loaded once per stored version of the revision (revisions are immutable)."""
+    meta = _meta(revision)
+    key = (
+        str(meta.get("name")),
+        str(meta.get("uid") or ""),
+        str(meta.get("resourceVersion") or ""),
+        str((meta.get("labels") or {}).get(COMPOSITION_HASH_LABEL) or ""),
+        str((revision.get("spec") or {}).get("revision")),
+    )
+    found = _LOADED.get(key)
+    if found is None:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.clear()
+        found = _LOADED[key] = load_composition(composition_from_revision(revision))
+    return found
 
 
 def merge_patch_specs(*patches: Mapping[str, Any]) -> dict[str, Any]:
