@@ -163,6 +163,10 @@ class ShardGate(Protocol):
         """Whether to reconcile ``key`` now; after ``RUN`` the caller must call ``finish``."""
         ...
 
+    def has_time(self, key: ResourceKey, needed: timedelta) -> bool:
+        """Whether the lease covering an admitted ``key`` still has ``needed`` left (checked before each step)."""
+        ...
+
     def finish(self, key: ResourceKey) -> None:
         """The reconcile admitted for ``key`` is over."""
         ...
@@ -197,6 +201,10 @@ class AllShards:
     def admit(self, key: ResourceKey) -> Admission:
         """Always run."""
         return Admission.RUN
+
+    def has_time(self, key: ResourceKey, needed: timedelta) -> bool:
+        """Always."""
+        return True
 
     def finish(self, key: ResourceKey) -> None:
         """Nothing to count."""
@@ -280,6 +288,11 @@ class ShardCoordinator:
             return Admission.LATER
         self._in_flight[shard] += 1
         return Admission.RUN
+
+    def has_time(self, key: ResourceKey, needed: timedelta) -> bool:
+        """Whether the shard of ``key`` is still held (draining or not) with ``needed`` left on its lease."""
+        expires = self._held.get(shard_of(key, self._settings.shards))
+        return expires is not None and expires - self._clock.now() >= needed
 
     def finish(self, key: ResourceKey) -> None:
         """Count the reconcile of ``key`` as over, waking a drain that waits for its shard."""

@@ -32,8 +32,21 @@ from .ports import EngineMetrics, LeaseStore, NullMetrics, ResourceSource, Resou
 
 log = logging.getLogger(__name__)
 
-OUTCOMES: Final = ("success", "requeue", "temporary_failure", "permanent_failure", "conflict", "timeout", "error")
+OUTCOMES: Final = (
+    "success",
+    "requeue",
+    "temporary_failure",
+    "permanent_failure",
+    "conflict",
+    "fenced",
+    "timeout",
+    "error",
+)
 """The ``outcome`` values reported to ``EngineMetrics.observe_reconcile``."""
+
+
+class _Fenced(Exception):
+    """The shard lease no longer leaves enough time for the next step; stop and retry later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +62,12 @@ class EngineSettings:
     resync_period: timedelta = timedelta(minutes=10)
     """How often every object is queued again, changed or not."""
     reconcile_timeout: timedelta = timedelta(seconds=8)
-    """The longest one reconcile (planning and writes) may take; it is cancelled after that.
+    """The longest a controller's ``reconcile`` or ``finalize`` call may take; it is cancelled after that.
 
-    With leases, a reconcile starts only while the lease has this long (plus the safety margin)
-    left, so keep it well under ``leases.lease_ttl - leases.renew_interval``. Work that takes
-    longer belongs outside the reconcile: start it, then poll with ``TemporaryFailure(delay=)``.
+    With leases, planning starts only while the lease has this long plus the safety margin left,
+    and the plan's writes only while the margin is left, so keep it well under
+    ``leases.lease_ttl - leases.renew_interval``. Work that takes longer belongs outside the
+    reconcile: start it, then poll with ``TemporaryFailure(delay=)``.
     """
     backoff_base: timedelta = timedelta(milliseconds=200)
     """First retry delay after an error; doubles with every further failure."""
@@ -273,8 +287,7 @@ class Engine:
             key=key, now=self._clock.now(), attempt=self._backoff.failures(key), member=self._settings.member
         )
         try:
-            async with asyncio.timeout(self._settings.reconcile_timeout.total_seconds()):
-                requeue_after = await self._run_controller(controller, obj, ctx)
+            requeue_after = await self._run_controller(controller, obj, ctx)
         except TemporaryFailure as exc:
             self._backoff.next_delay(key)
             self._queue.add_after(key, exc.delay)
@@ -289,6 +302,10 @@ class Engine:
             self._queue.add_after(key, self._backoff.next_delay(key))
             log.debug("reconcile of %s conflicted and will be retried: %s", key, exc)
             return "conflict"
+        except _Fenced:
+            self._queue.add_after(key, self.gate.retry_after)
+            log.info("reconcile of %s stopped: the shard lease is too close to expiry; it will be retried", key)
+            return "fenced"
         except TimeoutError:
             self._queue.add_after(key, self._backoff.next_delay(key))
             log.warning("reconcile of %s took longer than %s and was cancelled", key, self._settings.reconcile_timeout)
@@ -310,7 +327,7 @@ class Engine:
         if controllers.is_deleting(obj):
             if finalizer is None or not controllers.has_finalizer(obj, finalizer):
                 return None
-            plan = await controller.finalize(obj, ctx)
+            plan = await self._plan(controller.finalize, obj, ctx)
             current = await self._apply(obj, plan)
             if plan.requeue_after is not None:
                 return plan.requeue_after
@@ -319,7 +336,7 @@ class Engine:
         if finalizer is not None:
             obj = await self._apply(obj, controllers.plan_finalizer(obj, finalizer, present=True))
         try:
-            plan = await controller.reconcile(obj, ctx)
+            plan = await self._plan(controller.reconcile, obj, ctx)
         except PermanentFailure as exc:
             failed = controllers.ConditionUpdate(type="Ready", status=False, reason="ReconcileFailed", message=str(exc))
             await self._apply(obj, controllers.plan_status(obj, now=ctx.now, conditions=[failed]))
@@ -327,9 +344,23 @@ class Engine:
         await self._apply(obj, plan)
         return plan.requeue_after
 
+    async def _plan(
+        self, call: controllers.ReconcileFn, obj: Resource, ctx: controllers.ReconcileContext
+    ) -> controllers.Plan:
+        """Run the controller's planning, cancelled at ``reconcile_timeout``; fenced by the lease first."""
+        timeout = self._settings.reconcile_timeout
+        if not self.gate.has_time(ctx.key, timeout + self._settings.leases.safety_margin):
+            raise _Fenced
+        async with asyncio.timeout(timeout.total_seconds()):
+            return await call(obj, ctx)
+
     async def _apply(self, obj: Resource, plan: controllers.Plan) -> Resource:
+        # Writes are not cancelled half-way (a cancelled database write is a hazard of its own);
+        # instead they only start while the lease still has the safety margin left.
         if not plan.actions:
             return obj
+        if not self.gate.has_time(ResourceKey.of(obj), self._settings.leases.safety_margin):
+            raise _Fenced
         current = await applying.apply_plan(self._writer, obj, plan)
         if current is not obj:
             self._cache[ResourceKey.of(current)] = current

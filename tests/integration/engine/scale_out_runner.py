@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import signal
 import time
@@ -47,19 +48,42 @@ LEASES = LeaseSettings(
 RECONCILE_TIMEOUT = timedelta(milliseconds=800)
 
 
-def make_reconcile(db: AsyncEngine, *, member: str, table: str, seconds: float) -> FunctionController:
-    """A controller that logs each reconcile's interval, takes ``seconds``, then marks the object Ready."""
+def make_reconcile(
+    db: AsyncEngine, *, member: str, table: str, seconds: float, pending: set[asyncio.Task[None]]
+) -> FunctionController:
+    """A controller that logs each reconcile's interval, takes ``seconds``, then marks the object Ready.
+
+    The log rows are written by tasks of their own, so a reconcile the engine cancels at its timeout
+    still records when it really stopped; ``pending`` holds the writes not finished yet.
+    """
+    numbers = itertools.count()
+
+    async def insert(rid: str, name: str, started: float) -> None:
+        async with db.begin() as conn:
+            await conn.execute(
+                text(f"INSERT INTO {table} (rid, object, worker, started) VALUES (:r, :o, :w, :s)"),
+                {"r": rid, "o": name, "w": member, "s": started},
+            )
+
+    async def close(inserted: asyncio.Task[None], rid: str, ended: float) -> None:
+        await inserted
+        async with db.begin() as conn:
+            await conn.execute(text(f"UPDATE {table} SET ended = :e WHERE rid = :r"), {"e": ended, "r": rid})
+
+    def keep(task: asyncio.Task[None]) -> asyncio.Task[None]:
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        return task
 
     async def reconcile(obj: Resource, ctx: ReconcileContext) -> Plan:
         started = time.time()
-        async with db.begin() as conn:
-            row_id = await conn.scalar(
-                text(f"INSERT INTO {table} (object, worker, started) VALUES (:o, :w, :s) RETURNING id"),
-                {"o": ctx.key.name, "w": member, "s": started},
-            )
-        await asyncio.sleep(seconds)
-        async with db.begin() as conn:
-            await conn.execute(text(f"UPDATE {table} SET ended = :e WHERE id = :id"), {"e": time.time(), "id": row_id})
+        rid = f"{member}-{next(numbers)}"
+        inserted = keep(asyncio.ensure_future(insert(rid, ctx.key.name, started)))
+        try:
+            await asyncio.shield(inserted)
+            await asyncio.sleep(seconds)
+        finally:
+            keep(asyncio.ensure_future(close(inserted, rid, time.time())))
         return plan_status(obj, now=ctx.now, conditions=[ConditionUpdate("Ready", True, "Reconciled")])
 
     return FunctionController(GROUP, KIND, reconcile)
@@ -70,12 +94,13 @@ async def main(args: argparse.Namespace) -> None:
     db = build_engine(args.url)
     store = SqlResourceStore(db)
     stop = asyncio.Event()
+    pending: set[asyncio.Task[None]] = set()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     engine = Engine(
         source=store,
         writer=StoreWriter(store),
         registry=ControllerRegistry(
-            [make_reconcile(db, member=args.member, table=args.log_table, seconds=args.seconds)]
+            [make_reconcile(db, member=args.member, table=args.log_table, seconds=args.seconds, pending=pending)]
         ),
         clock=SystemClock(),
         settings=EngineSettings(
@@ -97,6 +122,7 @@ async def main(args: argparse.Namespace) -> None:
         async with engine:
             print(f"{args.member} started", flush=True)
             await stop.wait()
+        await asyncio.gather(*pending)
     finally:
         await db.dispose()
 

@@ -84,7 +84,7 @@ def log_table(database: str) -> Iterator[str]:
     with db.begin() as conn:
         conn.execute(
             text(
-                f"CREATE TABLE {name} (id {key}, object text NOT NULL, worker text NOT NULL, "
+                f"CREATE TABLE {name} (id {key}, rid text NOT NULL UNIQUE, object text NOT NULL, worker text NOT NULL, "
                 "started double precision NOT NULL, ended double precision)"
             )
         )
@@ -165,7 +165,7 @@ def test_two_processes_share_the_work_and_the_survivor_of_a_sigkill_finishes_it(
             done = [r for r in rows(url, log_table) if r[3] is not None]
             return len({r[0] for r in done}) >= OBJECTS // 3 and {r[1] for r in done} == {"victim", "survivor"}
 
-        wait_for(both_working_and_a_third_done, timeout=30, what="both processes to reconcile a third of the objects")
+        wait_for(both_working_and_a_third_done, timeout=60, what="both processes to reconcile a third of the objects")
         leases_read_at = time.time()
         victim_leases = held_leases(url, group, "victim")
         victim.send_signal(signal.SIGKILL)
@@ -176,7 +176,7 @@ def test_two_processes_share_the_work_and_the_survivor_of_a_sigkill_finishes_it(
         def all_ready() -> bool:
             return all(is_condition_true(o, "Ready") for o in asyncio.run(stored_objects(url)))
 
-        wait_for(all_ready, timeout=40, what="the survivor to finish every object")
+        wait_for(all_ready, timeout=90, what="the survivor to finish every object")
         survivor.send_signal(signal.SIGTERM)
         assert survivor.wait(timeout=15) == 0, (tmp_path / "survivor.log").read_text()
         assert held_leases(url, group, "survivor") == {}, "a graceful stop gives every lease back"

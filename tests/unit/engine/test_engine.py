@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ from blacktop.engine import (
     ReconcileContext,
     plan_status,
 )
+from blacktop.engine.controllers import ReconcileFn
 from blacktop.engine.leasing import ShardCoordinator, shard_of
 from blacktop.kernel.clock import FrozenClock
 from blacktop.kernel.errors import PermanentFailure, TemporaryFailure
@@ -435,3 +437,63 @@ async def test_an_object_deleted_after_it_was_cached_is_dropped_quietly() -> Non
     await rig.settle()
     assert rig.engine.cached(key("a")) is None
     assert rig.metrics.outcomes == Counter({"conflict": 1})
+
+
+def leased_engine(store: InMemoryResources, clock: FrozenClock, reconcile: ReconcileFn, **settings: Any) -> Engine:
+    lease_settings = LeaseSettings(
+        shards=4,
+        lease_ttl=timedelta(seconds=30),
+        renew_interval=timedelta(seconds=4),
+        safety_margin=timedelta(seconds=2),
+    )
+    return Engine(
+        source=store,
+        writer=store,
+        registry=ControllerRegistry([FunctionController(GROUP, KIND, reconcile)]),
+        clock=clock,
+        settings=EngineSettings(reconcile_timeout=timedelta(seconds=20), leases=lease_settings, **settings),
+        lease_store=InMemoryLeaseStore(),
+    )
+
+
+async def test_a_plan_is_not_written_once_the_lease_is_too_close_to_expiry() -> None:
+    clock = FrozenClock(NOW)
+    store = InMemoryResources(clock)
+    store.put(widget("a"))
+
+    async def slow_planner(obj: Resource, ctx: ReconcileContext) -> Plan:
+        clock.advance(timedelta(seconds=28.5))  # planning "took" until 1.5 s before expiry
+        return plan_status(obj, now=ctx.now, conditions=[ConditionUpdate("Ready", True, "Reconciled")])
+
+    engine = leased_engine(store, clock, slow_planner)
+    await engine.prime()
+    await engine.gate.tick()
+    await engine.process_next()
+    assert store.writes == [], "the plan's writes must not start with less than the safety margin left"
+    assert engine.queue.next_due_in() == timedelta(seconds=2)
+
+
+async def test_planning_that_overruns_the_timeout_is_cancelled_and_nothing_is_written() -> None:
+    clock = FrozenClock(NOW)
+    store = InMemoryResources(clock)
+    store.put(widget("a"))
+    metrics = Outcomes()
+    never = asyncio.Event()
+
+    async def stuck(obj: Resource, ctx: ReconcileContext) -> Plan:
+        await never.wait()
+        return plan_status(obj, now=ctx.now, conditions=[ConditionUpdate("Ready", True, "Reconciled")])
+
+    engine = Engine(
+        source=store,
+        writer=store,
+        registry=ControllerRegistry([FunctionController(GROUP, KIND, stuck)]),
+        clock=clock,
+        settings=EngineSettings(reconcile_timeout=timedelta(milliseconds=10)),
+        metrics=metrics,
+    )
+    await engine.prime()
+    await engine.process_next()
+    assert metrics.outcomes == Counter({"timeout": 1})
+    assert store.writes == []
+    assert engine.queue.delayed == 1
