@@ -4,12 +4,17 @@ This package is the pure core the task runner, API and CLI build on: ``parse_tem
 ``scaffolder.backstage.io/v1beta3`` document, ``validate_values`` checks a user's values against its
 parameter pages, ``TemplateRenderer`` renders ``${{ }}`` values in a sandbox, and ``ActionRegistry``
 holds the template actions (``builtin_actions`` gives the file and debug ones) that work on a
-``Workspace`` and read skeletons through a ``SkeletonReader``.
+``Workspace`` and read skeletons through a ``SkeletonReader``. ``publishing``, ``cataloging`` and
+``argocd`` hold the actions that reach git hosts, the catalog and the GitOps repository through ports;
+``tasks`` and ``running`` make template runs durable (``TaskRunner``), and ``ScaffolderService`` holds
+the use cases behind the task API and the CLI.
 """
 
 from . import (
     actions,
     adapters,
+    argocd,
+    cataloging,
     errors,
     executing,
     fetching,
@@ -19,6 +24,10 @@ from . import (
     parameters,
     paths,
     ports,
+    publishing,
+    running,
+    service,
+    tasks,
     templating,
 )
 from .actions import (
@@ -33,7 +42,13 @@ from .actions import (
     load_entry_point_actions,
     validate_input,
 )
-from .adapters import InMemorySkeletonReader, InMemoryWorkspace, LocalDirectoryWorkspace, LocalSkeletonReader
+from .adapters import (
+    InMemorySkeletonReader,
+    InMemoryTaskStore,
+    InMemoryWorkspace,
+    LocalDirectoryWorkspace,
+    LocalSkeletonReader,
+)
 from .errors import (
     ActionExists,
     ActionNotFound,
@@ -62,7 +77,22 @@ from .parameters import (
     validate_values,
 )
 from .paths import normalize_path
-from .ports import SkeletonReader, Workspace, WorkspaceFile, WorkspaceLimits
+from .ports import (
+    CatalogGateway,
+    GitOpsRepository,
+    HostedRepository,
+    RegisteredLocation,
+    RepositoryHost,
+    RepositoryHosts,
+    SkeletonReader,
+    TaskStore,
+    Workspace,
+    WorkspaceFile,
+    WorkspaceLimits,
+)
+from .running import RunnerSettings, TaskRunner
+from .service import ScaffolderService, TemplateDocument, TemplateSource
+from .tasks import StepIteration, StepRecord, Task, TaskEvent, TaskSpec
 from .templating import OMITTED, EachItem, RenderLimits, TemplateRenderer, build_context, is_truthy
 
 __all__ = [
@@ -73,8 +103,12 @@ __all__ = [
     "ActionExists",
     "ActionNotFound",
     "ActionRegistry",
+    "CatalogGateway",
     "EachItem",
+    "GitOpsRepository",
+    "HostedRepository",
     "InMemorySkeletonReader",
+    "InMemoryTaskStore",
     "InMemoryWorkspace",
     "InvalidActionInput",
     "InvalidParameters",
@@ -84,21 +118,35 @@ __all__ = [
     "ParameterPage",
     "PathNotAllowed",
     "PreparedStep",
+    "RegisteredLocation",
     "RenderLimitExceeded",
     "RenderLimits",
+    "RepositoryHost",
+    "RepositoryHosts",
     "RunOptions",
     "RunResult",
+    "RunnerSettings",
     "SandboxViolation",
     "ScaffolderError",
+    "ScaffolderService",
     "SkeletonReader",
     "Step",
+    "StepIteration",
+    "StepRecord",
     "StepResult",
+    "Task",
+    "TaskEvent",
+    "TaskRunner",
+    "TaskSpec",
+    "TaskStore",
     "Template",
     "TemplateAction",
+    "TemplateDocument",
     "TemplateInfo",
     "TemplateOutput",
     "TemplateRenderError",
     "TemplateRenderer",
+    "TemplateSource",
     "Workspace",
     "WorkspaceFile",
     "WorkspaceFileExists",
@@ -107,8 +155,10 @@ __all__ = [
     "WorkspaceLimits",
     "actions",
     "adapters",
+    "argocd",
     "build_context",
     "builtin_actions",
+    "cataloging",
     "errors",
     "executing",
     "fake_output",
@@ -130,9 +180,13 @@ __all__ = [
     "prepare_step",
     "prepare_values",
     "problems_in",
+    "publishing",
     "run_prepared_step",
     "run_template",
+    "running",
     "secret_fields",
+    "service",
+    "tasks",
     "templating",
     "validate_input",
     "validate_secrets",
