@@ -317,3 +317,22 @@ async def test_a_deleted_entity_comes_back_when_its_location_still_emits_it(cata
     assert (await client.get(f"/api/catalog/entities/by-uid/{uid}")).status_code == 404
     await client.post(f"/api/v1/catalog/locations/{created['location']['id']}/refresh")
     assert (await entity(client, "component", "payment-service"))["metadata"]["name"] == "payment-service"
+
+
+OTHER_ROOTS = (
+    "demo/catalog-info.yaml",
+    "demo/examples/ai-resources.yaml",
+    "demo/examples/mcp-server-api.yaml",
+    "create-app/templates/default-app/examples/entities.yaml",
+    "create-app/templates/default-app/examples/org.yaml",
+)
+
+
+@pytest.mark.parametrize("root", OTHER_ROOTS)
+async def test_other_corpus_roots_ingest_without_problems(catalog_api: CatalogApi, root: str) -> None:
+    _, client = await catalog_api(sync_groups=False)
+    created = await register(client, EXAMPLES.parents[3] / root)
+    assert created["entities"]
+    errors = (await location_status(client, created["location"]["id"]))["errors"]
+    # Only remote placeholder targets (demo.backstage.io) are refused: no host is allowed by default.
+    assert all("not in the catalog's allowed hosts" in e["message"] for e in errors)
