@@ -2,22 +2,35 @@
 service needs to be watched — Prometheus scraping, SLO recording and burn-rate alert rules,
 Alertmanager routing, a Grafana dashboard and OpenTelemetry tracing config.
 
-Everything here is pure: documents in, JSON-shaped dicts and text out. Writing the outputs to a
-GitOps repository, creating configs from the catalog and running Prometheus locally live elsewhere.
+The generators are pure: documents in, JSON-shaped dicts and text out. Around them, still free of
+IO: ``publishing`` plans what to commit to the GitOps repository, ``defaulting`` and ``syncing``
+derive configs from the catalog (zero-config), ``local`` shapes local mode's Prometheus files,
+``reporting`` folds SLO query results, ``service`` holds the use cases. Everything outside is
+reached through ``ports``: adapters live in ``adapters`` (Prometheus over HTTP, the local
+Prometheus process) and in the composition root (catalog, git, write pipeline); ``memory`` has
+in-memory fakes.
 """
 
 from . import (
     alert_windows,
     alerting,
     dashboards,
+    defaulting,
     formatting,
+    local,
+    memory,
     model,
     objectives,
     plugins,
+    ports,
     prometheus,
+    publishing,
     rendering,
+    reporting,
     rules,
+    service,
     slo,
+    syncing,
     tracing,
 )
 from .alert_windows import GOOGLE_28D, GOOGLE_30D, AlertWindows, BurnWindow, parse_alert_windows
@@ -30,6 +43,8 @@ from .dashboards import (
     parse_dashboard,
     render_dashboard,
 )
+from .defaulting import CatalogDefaults, compute_catalog_configs, plan_catalog_sync
+from .local import render_local_files
 from .model import (
     OBSERVABILITY_CONFIG_KIND,
     OBSERVABILITY_CONFIG_SCHEMA,
@@ -38,6 +53,7 @@ from .model import (
     parse_observability_config,
 )
 from .objectives import compute_alert_windows, compute_service_level
+from .ports import CatalogReader, ConfigObjects, MetricsQuerier, OutputRepository, Sample
 from .prometheus import (
     dump_yaml,
     render_prometheus_rule,
@@ -46,9 +62,13 @@ from .prometheus import (
     render_service_monitor,
     render_slo_prometheus_rule,
 )
+from .publishing import OutputPublisher, OutputsStatus, compute_files, output_folder
 from .rendering import ObservabilityOutputs, compute_config_rule_groups, render_files, render_outputs
+from .reporting import SloReport, compute_slo_report, fetch_slo_report
 from .rules import AlertingRule, GeneratorInfo, RecordingRule, RuleGroup, compute_rule_groups, groups_to_dict
+from .service import ObservabilityService
 from .slo import SLO, EventsSLI, PluginRef, RawSLI, ServiceLevel, load_service_levels, parse_service_level
+from .syncing import CatalogSync, SyncResult
 from .tracing import render_collector_config, render_workload_env
 
 __all__ = [
@@ -61,44 +81,68 @@ __all__ = [
     "AlertWindows",
     "AlertingRule",
     "BurnWindow",
+    "CatalogDefaults",
+    "CatalogReader",
+    "CatalogSync",
+    "ConfigObjects",
     "DashboardTemplate",
     "EventsSLI",
     "GeneratorInfo",
+    "MetricsQuerier",
     "ObservabilityConfig",
     "ObservabilityConfigSpec",
     "ObservabilityOutputs",
+    "ObservabilityService",
+    "OutputPublisher",
+    "OutputRepository",
+    "OutputsStatus",
     "PluginRef",
     "RawSLI",
     "RecordingRule",
     "RuleGroup",
+    "Sample",
     "SecretFiles",
     "ServiceLevel",
+    "SloReport",
+    "SyncResult",
     "TemplateRegistry",
     "alert_windows",
     "alerting",
     "compute_alert_windows",
+    "compute_catalog_configs",
     "compute_config_rule_groups",
+    "compute_files",
     "compute_rule_groups",
     "compute_service_level",
     "compute_service_routing",
+    "compute_slo_report",
     "dashboards",
     "default_templates",
+    "defaulting",
     "dump_yaml",
+    "fetch_slo_report",
     "formatting",
     "groups_to_dict",
     "load_service_levels",
+    "local",
+    "memory",
     "model",
     "objectives",
+    "output_folder",
     "parse_alert_windows",
     "parse_dashboard",
     "parse_observability_config",
     "parse_service_level",
+    "plan_catalog_sync",
     "plugins",
+    "ports",
     "prometheus",
+    "publishing",
     "render_alertmanager_config",
     "render_collector_config",
     "render_dashboard",
     "render_files",
+    "render_local_files",
     "render_outputs",
     "render_prometheus_rule",
     "render_rules_file",
@@ -107,7 +151,10 @@ __all__ = [
     "render_slo_prometheus_rule",
     "render_workload_env",
     "rendering",
+    "reporting",
     "rules",
+    "service",
     "slo",
+    "syncing",
     "tracing",
 ]
