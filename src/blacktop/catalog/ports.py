@@ -56,6 +56,10 @@ class CatalogRepository(Protocol):
         """Remove a location row (its entities are handled by the caller)."""
         ...
 
+    async def update_location(self, location_id: str, *, type_: str, target: str) -> None:
+        """Point a location at another ``type:target``."""
+        ...
+
     async def save_location_state(
         self, location_id: str, *, refreshed_at: datetime, summary: Mapping[str, Any], problems: Sequence[Problem]
     ) -> None:

@@ -171,6 +171,19 @@ class CatalogService:
             self._forget(location_id)
         del location
 
+    async def update_location(self, location_id: str, type_: str, target: str) -> records.LocationRecord:
+        """Point a location elsewhere and refresh it; entities it no longer emits become orphans."""
+        await self.require_location(location_id)
+        spec = self._check_location(type_, target)
+        other = await self.repository.find_location(spec.type, spec.target)
+        if other is not None and other.id != location_id:
+            raise ConflictError(f"location {spec.key} is already registered (id {other.id})")
+        async with self._lock(location_id):
+            await self.repository.update_location(location_id, type_=spec.type, target=spec.target)
+            self._forget(location_id)
+        await self.refresh_location(location_id)
+        return await self.require_location(location_id)
+
     def _forget(self, location_id: str) -> None:
         """Drop what this process remembers of a location, so its next refresh starts from the database."""
         self._caches.pop(location_id, None)

@@ -202,6 +202,15 @@ class SqlCatalogRepository:
             await conn.execute(delete(processing_errors).where(processing_errors.c.location_id == location_id))
             await conn.execute(delete(locations_table).where(locations_table.c.id == location_id))
 
+    async def update_location(self, location_id: str, *, type_: str, target: str) -> None:
+        """Point a location at another ``type:target``."""
+        async with self._write("update a catalog location") as conn:
+            await conn.execute(
+                update(locations_table)
+                .where(locations_table.c.id == location_id)
+                .values(type=type_, target=target, key=f"{type_}:{target}")
+            )
+
     async def save_location_state(
         self, location_id: str, *, refreshed_at: datetime, summary: Mapping[str, Any], problems: Sequence[Problem]
     ) -> None:

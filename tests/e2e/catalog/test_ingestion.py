@@ -336,3 +336,16 @@ async def test_other_corpus_roots_ingest_without_problems(catalog_api: CatalogAp
     errors = (await location_status(client, created["location"]["id"]))["errors"]
     # Only remote placeholder targets (demo.backstage.io) are refused: no host is allowed by default.
     assert all("not in the catalog's allowed hosts" in e["message"] for e in errors)
+
+
+async def test_a_location_can_be_pointed_elsewhere_and_listed_by_query(catalog_api: CatalogApi, tmp_path: Path) -> None:
+    _, client = await catalog_api(sync_groups=False)
+    created = await register(client, PAYMENT_SERVICE)
+    other = write(tmp_path / "other.yaml", PAYMENT_NEIGHBOURS)
+    location_id = created["location"]["id"]
+    moved = await client.put(f"/api/catalog/locations/{location_id}", json={"type": "file", "target": str(other)})
+    assert moved.json() == {"id": location_id, "type": "file", "target": str(other)}
+    assert (await client.get("/api/catalog/entities/by-name/component/default/payment-service")).status_code == 404
+    assert (await entity(client, "group", "team-payments"))["spec"]["members"] == ["ana"]
+    listed = (await client.post("/api/catalog/locations/by-query", json={"limit": 10})).json()
+    assert listed["totalItems"] == 1 and listed["items"][0]["target"] == str(other)

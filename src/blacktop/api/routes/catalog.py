@@ -332,6 +332,29 @@ async def get_location(location_id: str, svc: Services, ctx: CurrentContext) -> 
     return _json(_location_json(await _catalog(svc).require_location(location_id)))
 
 
+@router.put("/api/catalog/locations/{location_id}", operation_id="catalog-update-location")
+async def update_location(location_id: str, request: Request, svc: Services, ctx: CurrentContext) -> Response:
+    """Point a location at another ``{type, target}`` and refresh it."""
+    _admin(ctx)
+    body = await _body(request)
+    location = await _catalog(svc).update_location(
+        location_id, str(body.get("type") or "url"), str(body.get("target") or "")
+    )
+    return _json(_location_json(location))
+
+
+@router.post("/api/catalog/locations/by-query", operation_id="catalog-query-locations")
+async def query_locations(request: Request, svc: Services, ctx: CurrentContext) -> Response:
+    """``{items, totalItems, pageInfo}`` of locations, ``limit`` (default 1000) and ``cursor`` paged."""
+    body = await _body(request)
+    limit = _limit(body.get("limit"), 1000) or 1000
+    start = int(_decode_cursor(str(body["cursor"])).get("offset", 0)) if body.get("cursor") else 0
+    every = await _catalog(svc).list_locations()
+    page = every[start : start + limit]
+    info = {"nextCursor": _encode_cursor({"offset": start + limit})} if start + limit < len(every) else {}
+    return _json({"items": [_location_json(loc) for loc in page], "totalItems": len(every), "pageInfo": info})
+
+
 @router.delete("/api/catalog/locations/{location_id}", status_code=204, operation_id="catalog-delete-location")
 async def delete_location(location_id: str, svc: Services, ctx: CurrentContext) -> Response:
     """Unregister a location; its entities are deleted or kept as orphans per configuration."""
