@@ -140,7 +140,10 @@ class InMemoryResourceStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[ResourceTransaction]:
-        """A serialised write transaction; its changes apply only if the block exits normally."""
+        """A serialised write transaction; its changes apply only if the block exits normally.
+
+        Transactions do not nest: opening a second one inside the block waits for the first forever.
+        """
         async with self._lock:
             tx = InMemoryResourceTransaction(self._state, clock=self._clock)
             yield tx

@@ -188,7 +188,10 @@ class SqlResourceStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[ResourceTransaction]:
-        """A serialised write transaction, committed when the block exits normally."""
+        """A serialised write transaction, committed when the block exits normally.
+
+        Transactions do not nest: opening a second one inside the block waits for the first forever.
+        """
         async with self._local_writes:
             with self._guard("write resources"):
                 async with self._engine.connect() as conn:
