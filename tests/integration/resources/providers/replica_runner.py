@@ -72,9 +72,9 @@ class TableSink:
         self._url = url
         self._table = sql.Identifier(table)
 
-    async def _run(self, statement: sql.Composable, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    async def _run(self, statement: sql.Composed, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
-            cur = await conn.execute(statement, params)  # type: ignore[arg-type]
+            cur = await conn.execute(statement, params)
             return list(await cur.fetchall()) if cur.description else []
 
     async def get(self, ref: model.SecretRef) -> Mapping[str, str] | None:
@@ -123,7 +123,7 @@ async def main(args: argparse.Namespace) -> None:
                 renew_interval=timedelta(seconds=1),
                 safety_margin=timedelta(seconds=1),
             ),
-        ),  # fmt: skip
+        ),
         lease_store=SqlLeaseStore(db),
     )
     try:
