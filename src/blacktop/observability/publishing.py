@@ -45,12 +45,15 @@ class OutputsStatus:
     commit: str | None
     files: Mapping[str, str] = field(default_factory=dict)
     """Repository path → sha256 of its content."""
+    inputs: str | None = None
+    """Digest of what the files were rendered from (``input_digest``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape kept in status."""
         return {
             "folder": self.folder,
             "commit": self.commit,
+            "inputs": self.inputs,
             "files": [{"path": p, "sha256": d} for p, d in sorted(self.files.items())],
         }
 
@@ -66,7 +69,13 @@ class OutputsStatus:
             if isinstance(f, Mapping) and "path" in f and "sha256" in f
         }
         commit = outputs.get("commit")
-        return cls(folder=outputs["folder"], commit=str(commit) if commit else None, files=files)
+        inputs = outputs.get("inputs")
+        return cls(
+            folder=outputs["folder"],
+            commit=str(commit) if commit else None,
+            files=files,
+            inputs=str(inputs) if inputs else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,21 @@ def source_document(config: model.ObservabilityConfig) -> dict[str, str]:
         "name": config.metadata.name,
         "service": config.spec.service,
     }
+
+
+def input_digest(config: model.ObservabilityConfig, *, version: str = __version__) -> str:
+    """A digest of everything the files are rendered from: the config (spec, identity, annotations) and version.
+
+    Equal digests mean equal files, so a periodic resync of an unchanged config renders nothing.
+    """
+    meta = config.metadata
+    annotations = (meta.model_extra or {}).get("annotations") or {}
+    source = {
+        "spec": config.spec.model_dump(mode="json"),
+        "metadata": {"namespace": meta.namespace, "name": meta.name, "annotations": annotations},
+        "version": version,
+    }
+    return digest(json.dumps(source, sort_keys=True))
 
 
 def compute_files(
@@ -152,7 +176,16 @@ class OutputPublisher:
         return compute_files(config, templates=self.templates, version=self.version)
 
     async def publish(self, config: model.ObservabilityConfig, previous: OutputsStatus | None) -> OutputsStatus:
-        """Commit what changed since ``previous``; ``ConflictError`` when another config owns the folder."""
+        """Commit what changed since ``previous``; ``ConflictError`` when another config owns the folder.
+
+        When the inputs are those of ``previous`` and its files are all still in the repository,
+        nothing is rendered or written and ``previous`` is returned.
+        """
+        inputs = input_digest(config, version=self.version)
+        folder = output_folder(config.metadata.namespace, config.spec.service)
+        unchanged = previous is not None and previous.inputs == inputs and previous.folder == folder
+        if previous is not None and unchanged and set(await self.repository.list_files(folder)) == set(previous.files):
+            return previous
         files = self.render(config)
         publication = plan_publication(config, files, previous)
         if previous is None or previous.folder != publication.folder:
@@ -171,7 +204,7 @@ class OutputPublisher:
                 f"{config.metadata.namespace}/{config.metadata.name}"
             )
             commit = await self.repository.write(writes, message=message) or await self.repository.head()
-        return OutputsStatus(folder=publication.folder, commit=commit, files=published)
+        return OutputsStatus(folder=publication.folder, commit=commit, files=published, inputs=inputs)
 
     async def withdraw(self, config_name: str, namespace: str, previous: OutputsStatus | None) -> str | None:
         """Delete a config's published folder; returns the commit (None when there was nothing to delete)."""
