@@ -258,7 +258,7 @@ def _build_engine(settings: Settings, wiring: Wiring) -> reconcile.Engine:
             shards=settings.engine.shards, lease_ttl=timedelta(seconds=settings.engine.lease_seconds)
         ),
     )
-    lease_store = SqlLeaseStore(wiring.db) if wiring.db.dialect.name == "postgresql" else None
+    lease_store = SqlLeaseStore(wiring.db)
     return reconcile.Engine(
         source=wiring.store,
         writer=PipelineWriter(wiring.resources, service_caller("controller-manager")),
