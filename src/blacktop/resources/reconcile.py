@@ -49,6 +49,7 @@ __all__ = [
     "CompositePlan",
     "Condition",
     "DeletionPlan",
+    "claim_secret_name",
     "composite_name",
     "is_deletion_protected",
     "merge_patch",
@@ -396,6 +397,7 @@ def composite_status(
     now: datetime,
     external_ready: Mapping[str, bool | None] | None = None,
     external_messages: Mapping[str, str] | None = None,
+    published_version: str | None = None,
 ) -> tuple[dict[str, Any], tuple[Condition, ...]]:
     """The XR's status fields and conditions once the plan's writes were made.
 
@@ -423,7 +425,13 @@ def composite_status(
         for r in result.resources
     ]
     if result.connection_details:
-        fields["connectionDetails"] = {"lastPublishedTime": _stamp(now), "keys": sorted(result.connection_details)}
+        published: dict[str, Any] = {"keys": sorted(result.connection_details)}
+        if published_version is not None:
+            published["version"] = published_version
+        before = dict((result.composite.get("status") or {}).get("connectionDetails") or {})
+        stamp = before.pop("lastPublishedTime", None)
+        # The time moves only when what was published changed, so a steady XR writes no new status.
+        fields["connectionDetails"] = {"lastPublishedTime": stamp if before == published else _stamp(now), **published}
     if result.ready:
         ready = Condition("Ready", True, "Available")
     elif waiting_external and len(waiting_external) == len(unready):
@@ -468,6 +476,12 @@ def plan_composite_deletion(
 # -- claim -----------------------------------------------------------------------------------------
 
 
+def claim_secret_name(claim: Mapping[str, Any]) -> str:
+    """The claim's connection secret name: ``spec.writeConnectionSecretToRef.name``, else the claim's name."""
+    ref = (claim.get("spec") or {}).get("writeConnectionSecretToRef") or {}
+    return str(ref.get("name") or _meta(claim).get("name"))
+
+
 def _composite_for(claim: Mapping[str, Any], definition: definitions.Definition, name: str) -> dict[str, Any]:
     meta = _meta(claim)
     spec = {k: copy.deepcopy(v) for k, v in (claim.get("spec") or {}).items() if k not in CLAIM_ONLY_FIELDS}
@@ -475,6 +489,7 @@ def _composite_for(claim: Mapping[str, Any], definition: definitions.Definition,
         spec.pop("compositionRef", None)
     if (spec.get("compositionUpdatePolicy") or definition.default_update_policy) != "Manual":
         spec.pop("compositionRevisionRef", None)
+    spec["writeConnectionSecretToRef"] = {"name": claim_secret_name(claim), "namespace": meta.get("namespace")}
     spec["claimRef"] = {
         "apiVersion": claim.get("apiVersion"),
         "kind": claim.get("kind"),

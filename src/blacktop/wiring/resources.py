@@ -20,6 +20,7 @@ providers (``resources.publisher``, ``resources.connection_details``) and the se
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,12 +37,12 @@ from blacktop.api.routes import resources_infra as routes
 from blacktop.apiserver import RequestContext
 from blacktop.apiserver.adapters import PipelineWriter
 from blacktop.kernel.documents import iter_objects, load_documents
-from blacktop.kernel.errors import InputError, Problem
+from blacktop.kernel.errors import InputError, NotFoundError, Problem
 from blacktop.kernel.identity import service_caller
 from blacktop.kernel.kinds import KindInfo
 from blacktop.kernel.resources import GroupVersion, Resource, ResourceKey, json_merge_patch
 from blacktop.resources import definitions as xrds
-from blacktop.resources import explaining, kinds, validation
+from blacktop.resources import explaining, kinds, ports, validation
 from blacktop.resources import reconcile as planning
 from blacktop.resources.profile import profile_files
 from blacktop.store.leases import SqlLeaseStore
@@ -65,6 +66,35 @@ PUBLISHER_SERVICE: Final = "resources.publisher"
 DETAILS_SERVICE: Final = "resources.connection_details"
 SECRETS_SERVICE: Final = "resources.connection_secrets"
 LEASE_GROUP: Final = "resources"
+
+
+class SecretStoreConnectionSecrets:
+    """``resources.ports.ConnectionSecretWriter`` over the secret store (``w.services["secrets"]``).
+
+    Writes go through the guarded store as the resources controller (authorized and audited);
+    a new version is written only when the values changed, compared with the latest version
+    read from the store itself (not audited as a reveal, since nobody is shown the values).
+    """
+
+    def __init__(self, guarded: Any) -> None:
+        self._guarded = guarded
+
+    async def write(self, *, path: str, data: Mapping[str, bytes], owner: ports.CompositeRef) -> str:
+        """Write ``data`` at ``path`` unless the latest version already holds it."""
+        values = {k: v.decode("utf-8", errors="replace") for k, v in data.items()}
+        try:
+            current = await self._guarded.store.get(path)
+        except NotFoundError:
+            current = None
+        if current is not None and dict(current.data) == values:
+            return str(current.metadata.version)
+        written = await self._guarded.put(CALLER, f"resources:{owner.name}", path, values)
+        return str(written.version)
+
+    async def delete(self, *, path: str) -> None:
+        """Soft-delete the latest version; nothing stored is fine."""
+        with contextlib.suppress(NotFoundError):
+            await self._guarded.delete(CALLER, "resources:delete", path)
 
 
 class Runtime:
@@ -128,6 +158,8 @@ class Runtime:
         self.collaborators.publisher = services.get(PUBLISHER_SERVICE)
         self.collaborators.details = services.get(DETAILS_SERVICE)
         self.collaborators.secrets = services.get(SECRETS_SERVICE)
+        if self.collaborators.secrets is None and services.get("secrets") is not None:
+            self.collaborators.secrets = SecretStoreConnectionSecrets(services["secrets"])
         await self.follower.load()
         if os.environ.get("BLACKTOP_RESOURCES_PROFILE", "on").lower() not in ("off", "0", "false"):
             await self.apply_profile()

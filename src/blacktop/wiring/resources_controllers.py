@@ -385,7 +385,7 @@ class ClaimController:
         """Create or update the XR; copy its Synced/Ready, selection and connection secret path."""
         definition = self._definition()
         composite = await self._composite(obj, definition)
-        path = ports.connection_secret_path(obj["metadata"]["namespace"], secret_name(obj))
+        path = ports.connection_secret_path(obj["metadata"]["namespace"], planning.claim_secret_name(obj))
         decided = planning.plan_claim(obj, definition=definition, composite=composite, secret_path=path)
         try:
             if decided.create_composite is not None:
@@ -426,12 +426,6 @@ class ClaimController:
             return engine.Plan()
         wait = REFUSED_REQUEUE if protected else DELETE_REQUEUE
         return engine.plan_status(obj, now=ctx.now, conditions=_conditions(decided.conditions)).requeue(wait)
-
-
-def secret_name(claim: Mapping[str, Any]) -> str:
-    """The claim's connection secret name: ``spec.writeConnectionSecretToRef.name``, else the claim's name."""
-    ref = (claim.get("spec") or {}).get("writeConnectionSecretToRef") or {}
-    return str(ref.get("name") or claim["metadata"]["name"])
 
 
 @dataclass
@@ -510,9 +504,13 @@ class CompositeController:
             return plan.then(*status.actions).requeue(UNREADY_REQUEUE * 5)
         errors = await self._write_children(decided)
         external_ready, external_messages = await self._publish(obj, decided, errors)
-        await self._write_secret(obj, decided, errors)
+        version = await self._write_secret(obj, decided, errors)
         fields, conditions = planning.composite_status(
-            decided, now=ctx.now, external_ready=external_ready, external_messages=external_messages
+            decided,
+            now=ctx.now,
+            external_ready=external_ready,
+            external_messages=external_messages,
+            published_version=version,
         )
         if errors:
             conditions = (
@@ -580,19 +578,20 @@ class CompositeController:
             messages[seen.resource_name] = f"{seen.reason}: {seen.message}".strip(": ")
         return ready, messages
 
-    async def _write_secret(self, obj: Resource, decided: planning.CompositePlan, errors: list[str]) -> None:
+    async def _write_secret(self, obj: Resource, decided: planning.CompositePlan, errors: list[str]) -> str | None:
         writer = self.collaborators.secrets
         assert decided.render is not None
         ref = (obj.get("spec") or {}).get("writeConnectionSecretToRef") or {}
         if writer is None or not ref.get("name") or not decided.render.connection_details:
-            return
+            return None
         definition = self._definition()
         data = decided.render.published_connection_details(definition.connection_secret_keys)
         path = ports.connection_secret_path(str(ref.get("namespace")), str(ref["name"]))
         try:
-            await writer.write(path=path, data=data, owner=composite_ref(obj))
+            return await writer.write(path=path, data=data, owner=composite_ref(obj))
         except BlacktopError as exc:
             errors.append(f"writing the connection secret {path} failed: {exc}")
+            return None
 
     async def finalize(self, obj: Resource, ctx: engine.ReconcileContext) -> engine.Plan:
         """Delete composed resources one by one (last template first), withdraw external ones, drop the secret."""
