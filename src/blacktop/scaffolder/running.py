@@ -254,8 +254,8 @@ class TaskRunner:
             )
             return None
         message = (
-            f"step {step.id!r} ({record.action}) of task {task.id} was interrupted when worker "
-            f"{task.claimed_by or 'unknown'} stopped mid-step; {record.action} is not safe to repeat, so the task "
+            f"step {step.id!r} ({record.action}) of task {task.id} was interrupted when the worker running it "
+            f"stopped mid-step; {record.action} is not safe to repeat, so the task "
             f"fails here instead of running it twice. Check what the step did, then roll the task back "
             f"(blacktop task rollback {task.id}) or run the template again"
         )
