@@ -257,9 +257,13 @@ class SqlSecretVersionRepository:
                 if result.rowcount != 1:
                     found = (await conn.execute(select(paths_table.c.current_version).where(where))).first()
                     raise _conflict(secret.path, expected_current_version, None if found is None else found[0])
+            newest = expected_current_version or 0
             for row in versions:
-                key = and_(_where_path(versions_table, row.path), versions_table.c.version == row.metadata.version)
                 values = _version_values(row)
+                if row.metadata.version > newest:
+                    await conn.execute(insert(versions_table).values(**values))
+                    continue
+                key = and_(_where_path(versions_table, row.path), versions_table.c.version == row.metadata.version)
                 changed = await conn.execute(update(versions_table).where(key).values(**values))
                 if changed.rowcount == 0:
                     await conn.execute(insert(versions_table).values(**values))

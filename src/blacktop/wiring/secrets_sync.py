@@ -98,6 +98,16 @@ def _redacted(status: refreshing.SyncStatus, fetched: syncing.Fetched) -> refres
     return dataclasses.replace(status, conditions=tuple(conditions))
 
 
+def _is_unchanged(target: syncing.TargetSecret, observed: refreshing.ObservedTarget | None) -> bool:
+    """A refresh that fetched the same values: the stored target already matches, so nothing is written."""
+    return (
+        observed is not None
+        and dict(observed.data) == dict(target.data)
+        and dict(observed.labels) == dict(target.labels)
+        and dict(observed.annotations) == dict(target.annotations)
+    )
+
+
 def _ready(status: bool, reason: str, message: str) -> reconcile.ConditionUpdate:
     return reconcile.ConditionUpdate(type="Ready", status=status, reason=reason, message=message)
 
@@ -335,7 +345,8 @@ class SecretsRuntime:
         if decision.action == "fail" and fetched is not None:
             decision = dataclasses.replace(decision, status=_redacted(decision.status, fetched))
         if decision.action == "write" and decision.target is not None:
-            await self._write_target(decision.target, namespace, log)
+            if not _is_unchanged(decision.target, observed):
+                await self._write_target(decision.target, namespace, log)
         elif decision.action == "delete":
             await self._delete_target(namespace, es.target_name, log)
         elif decision.action == "clear":
