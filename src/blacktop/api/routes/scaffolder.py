@@ -139,7 +139,11 @@ async def rollback_task(task_id: str, svc: Services, ctx: CurrentContext) -> Res
 
 @router.post("/dry-run", operation_id="scaffolder-dry-run")
 async def dry_run(request: Request, svc: Services, ctx: CurrentContext) -> Response:
-    """``{template, values, secrets?, directoryContents}`` -> log, files, output and steps; no side effects."""
+    """``{template, values, secrets?, directoryContents}`` -> log, files, output and steps; no side effects.
+
+    ``directoryContents`` entries are ``{path, base64Content}`` as Backstage sends them, plus an optional
+    ``executable`` (blacktop addition) so skeleton scripts keep their mode.
+    """
     body = await read_object(request, svc)
     template = body.get("template")
     if not isinstance(template, dict):
@@ -148,7 +152,8 @@ async def dry_run(request: Request, svc: Services, ctx: CurrentContext) -> Respo
     problems = []
     for index, entry in enumerate(body.get("directoryContents") or []):
         try:
-            files.append(WorkspaceFile(str(entry["path"]), base64.b64decode(entry.get("base64Content") or "")))
+            content = base64.b64decode(entry.get("base64Content") or "")
+            files.append(WorkspaceFile(str(entry["path"]), content, executable=bool(entry.get("executable"))))
         except (KeyError, TypeError, binascii.Error) as exc:
             problems.append(Problem(f"directoryContents[{index}]", f"needs path and base64Content ({exc})"))
     if problems:

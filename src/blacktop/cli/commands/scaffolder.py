@@ -200,9 +200,9 @@ def dry_run(
         raise typer.Exit(1)
 
 
-def _upload(folder: Path, *, skip: Path) -> list[dict[str, str]]:
+def _upload(folder: Path, *, skip: Path) -> list[dict[str, Any]]:
     """Every regular file under ``folder`` (not ``skip``) as ``{path, base64Content}``, within limits."""
-    entries: list[dict[str, str]] = []
+    entries: list[dict[str, Any]] = []
     total = 0
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
         if path.resolve() == skip.resolve() or ".git" in path.relative_to(folder).parts:
@@ -214,7 +214,13 @@ def _upload(folder: Path, *, skip: Path) -> list[dict[str, str]]:
                 f"the folder {folder} is too large to upload for a dry run",
                 problems=[Problem("", f"at most {MAX_UPLOAD_FILES} files and {MAX_UPLOAD_BYTES} bytes")],
             )
-        entries.append({"path": path.relative_to(folder).as_posix(), "base64Content": base64.b64encode(data).decode()})
+        entries.append(
+            {
+                "path": path.relative_to(folder).as_posix(),
+                "base64Content": base64.b64encode(data).decode(),
+                "executable": bool(path.stat().st_mode & 0o100),
+            }
+        )
     return entries
 
 
