@@ -121,6 +121,21 @@ async def get(api: httpx.AsyncClient, path: str) -> dict[str, Any] | None:
     return response.json() if response.status_code == 200 else None
 
 
+async def remove_database(api: httpx.AsyncClient, name: str) -> None:
+    """Lift the production tier's deletion protection, delete, and wait until the claim is gone."""
+    path = f"{DATABASES.format(ns='orders-team')}/{name}"
+    lifted = await api.patch(
+        path, json={"spec": {"deletionProtection": False}}, headers={"Content-Type": "application/merge-patch+json"}
+    )
+    assert lifted.status_code == 200, lifted.text
+    assert (await api.delete(path)).status_code in (200, 202)
+
+    async def gone() -> bool:
+        return await get(api, path) is None
+
+    await eventually(gone, within=30)
+
+
 async def install_widgets(api: httpx.AsyncClient) -> None:
     for path, body in ((XRDS, WIDGET_XRD), (COMPOSITIONS, WIDGET_COMPOSITION)):
         response = await api.post(path, json=body)
@@ -174,6 +189,7 @@ async def test_design_database_claim_applies_unchanged_and_is_listed_in_its_name
     assert selection["composition"] == "database-local.platform.company.io"
     assert "default of XRD" in selection["compositionReason"]
     assert selection["revisionNumber"] == 1
+    await remove_database(api, "orders-db")
 
 
 async def test_claims_are_validated_by_schema_and_by_the_xrd_cel_rules(api: httpx.AsyncClient) -> None:
@@ -197,6 +213,7 @@ async def test_claims_are_validated_by_schema_and_by_the_xrd_cel_rules(api: http
     )
     assert changed.status_code == 422, changed.text
     assert "engine is immutable" in changed.text
+    await remove_database(api, "orders-db")
 
 
 async def test_claim_composes_owned_resources_and_deletion_removes_them(api: httpx.AsyncClient) -> None:

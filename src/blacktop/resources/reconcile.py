@@ -67,6 +67,8 @@ COMPOSITE_FINALIZER: Final = "composite.apiextensions.crossplane.io"
 DEFINITION_FINALIZER: Final = "defined.apiextensions.crossplane.io"
 CLAIM_ONLY_FIELDS: Final = frozenset({"compositeDeletePolicy", "resourceRef", "writeConnectionSecretToRef"})
 DELETION_PROTECTION_FIELD: Final = "deletionProtection"
+SELECTION_ANNOTATION: Final = "resources.blacktop.dev/composition-selection"
+"""Why the persisted ``compositionRef`` was chosen (``<composition>: <reason>``), kept for ``explain``."""
 _XR_OWNED: Final = frozenset({"compositionRef", "compositionRevisionRef", "resourceRefs"})
 
 
@@ -241,10 +243,10 @@ def plan_composite(
     except BlacktopError as exc:
         return _failed(f"composition {selection.name!r}: {exc}", "RevisionNotFound")
     reason = selection.reason
-    previous = (xr.get("status") or {}).get("compositionSelection") or {}
-    if previous.get("composition") == selection.name and previous.get("compositionReason"):
+    remembered = str((_meta(xr).get("annotations") or {}).get(SELECTION_ANNOTATION) or "")
+    if remembered.startswith(f"{selection.name}: "):
         # The first reconcile persists its choice in compositionRef; keep the reason it was chosen for.
-        reason = str(previous["compositionReason"])
+        reason = remembered.removeprefix(f"{selection.name}: ")
     chosen = {
         "composition": selection.name,
         "compositionReason": reason,
@@ -254,6 +256,8 @@ def plan_composite(
         "updatePolicy": revision.policy,
     }
     spec_patch = _selection_patch(xr, definition, selection.name, revision.name, revision.policy)
+    if (crossplane_spec(xr).get("compositionRef") or {}).get("name") != selection.name:
+        spec_patch["metadata"] = {"annotations": {SELECTION_ANNOTATION: f"{selection.name}: {reason}"}}
     try:
         result = render_composite(
             xr,
@@ -304,11 +308,13 @@ def _loaded(revision: Mapping[str, Any]) -> Composition:
 
 
 def merge_patch_specs(*patches: Mapping[str, Any]) -> dict[str, Any]:
-    """Several ``{"spec": ...}`` merge patches as one."""
-    spec: dict[str, Any] = {}
+    """Several ``{"metadata": ..., "spec": ...}`` merge patches as one."""
+    out: dict[str, Any] = {}
     for patch in patches:
-        spec.update(patch.get("spec") or {})
-    return {"spec": spec} if spec else {}
+        for key in ("metadata", "spec"):
+            if patch.get(key):
+                out.setdefault(key, {}).update(patch[key])
+    return out
 
 
 def _crossplane_path(definition: definitions.Definition) -> tuple[str, ...]:
