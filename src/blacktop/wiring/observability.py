@@ -144,7 +144,8 @@ class GitOutputRepository:
         async with self._lock:
             if not done.done():
                 batch, self._pending = self._pending, []
-                await self._commit(batch)
+                # Shielded: a reconcile cancelled (timed out) while leading still settles every waiter.
+                await asyncio.shield(self._commit(batch))
         return await done
 
     async def _commit(self, batch: list[tuple[dict[str, str | None], str, asyncio.Future[str | None]]]) -> None:
@@ -158,10 +159,12 @@ class GitOutputRepository:
             commit = await self._repo.awrite(merged, message=message)
         except Exception as exc:
             for _, _, done in batch:
-                done.set_exception(exc)
+                if not done.done():
+                    done.set_exception(exc)
         else:
             for _, _, done in batch:
-                done.set_result(commit)
+                if not done.done():
+                    done.set_result(commit)
 
     async def list_files(self, prefix: str) -> list[str]:
         """Paths under ``prefix`` at the head."""
