@@ -40,15 +40,19 @@ class GitHubHost:
 
     kind = "github"
 
-    def __init__(self, *, host: str, token: str, api_url: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, host: str, token: str, api_url: str | None = None, timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:  # fmt: skip
         self.host = host
         self._token = token
         self._api = api_url or ("https://api.github.com" if host == "github.com" else f"https://{host}/api/v3")
         self._timeout = timeout
+        self._transport = transport
 
     def _client(self) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/vnd.github+json"}
-        return httpx.AsyncClient(base_url=self._api, headers=headers, timeout=self._timeout)
+        return httpx.AsyncClient(base_url=self._api, headers=headers, timeout=self._timeout, transport=self._transport)
 
     def locate(self, owner: str, name: str, *, default_branch: str) -> HostedRepository:
         """Where ``owner/name`` lives on this host."""
@@ -99,14 +103,19 @@ class GitLabHost:
 
     kind = "gitlab"
 
-    def __init__(self, *, host: str, token: str, api_url: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, host: str, token: str, api_url: str | None = None, timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:  # fmt: skip
         self.host = host
         self._token = token
         self._api = api_url or f"https://{host}/api/v4"
         self._timeout = timeout
+        self._transport = transport
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self._api, headers={"PRIVATE-TOKEN": self._token}, timeout=self._timeout)
+        headers = {"PRIVATE-TOKEN": self._token}
+        return httpx.AsyncClient(base_url=self._api, headers=headers, timeout=self._timeout, transport=self._transport)
 
     def locate(self, owner: str, name: str, *, default_branch: str) -> HostedRepository:
         """Where ``owner/name`` lives on this host."""
