@@ -64,7 +64,12 @@ async def test_resync_of_an_unchanged_config_renders_and_writes_nothing() -> Non
     obj = stored()
     obj["status"] = status_of(await controller.reconcile(obj, ctx(obj)))
     calls: list[Any] = []
-    publisher.render = lambda config: calls.append(config) or {}  # type: ignore[method-assign]
+
+    def counting_render(config: Any) -> dict[str, str]:
+        calls.append(config)
+        return {}
+
+    publisher.render = counting_render  # type: ignore[method-assign]
     assert await controller.reconcile(obj, ctx(obj)) == Plan()
     assert calls == []
     assert len(repo.commits) == 1
