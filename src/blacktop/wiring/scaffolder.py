@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -39,6 +40,8 @@ from blacktop.settings import Settings
 from blacktop.store.scaffolder import SqlTaskStore
 
 from . import Wiring
+
+log = logging.getLogger("blacktop.scaffolder")
 
 BUILTIN_LABEL = "the built-in git host"
 
@@ -263,6 +266,30 @@ def builtin_templates_dir() -> Path:
     return Path(str(package_files.files("blacktop.scaffolder") / "builtin"))
 
 
+class BuiltinTemplates:
+    """Registers the built-in templates (``<folder>/<name>/template.yaml``) as one catalog location."""
+
+    def __init__(self, catalog: CatalogService, folder: Path) -> None:
+        self._catalog = catalog
+        self._folder = folder
+
+    def target(self) -> str | None:
+        """The ``file:`` target covering every built-in template, or None when none ships."""
+        if not self._folder.is_dir() or not any(self._folder.glob("*/template.yaml")):
+            return None
+        return f"{self._folder.resolve()}/*/template.yaml"
+
+    async def register(self) -> None:
+        """Register (or refresh) the location; a broken built-in template is logged, not fatal."""
+        target = self.target()
+        if target is None:
+            return
+        try:
+            await self._catalog.register("file", target, on_conflict="refresh")
+        except BlacktopError as exc:
+            log.warning("built-in templates under %s could not be registered: %s", self._folder, exc)
+
+
 class Workers:
     """The scaffolder workers of this process."""
 
@@ -321,13 +348,7 @@ def wire(w: Wiring) -> None:
     w.services["scaffolder"] = scaffolder_service
     w.services["git"] = w.git
     w.routers.extend([scaffolder_routes.router, githost_routes.router])
-    builtin = builtin_templates_dir()
-
-    async def register_builtin_templates() -> None:
-        if builtin.is_dir() and any(builtin.glob("*/template.yaml")):
-            await catalog_service.register("file", f"{builtin.resolve()}/*/template.yaml", on_conflict="refresh")
-
-    w.startup.append(register_builtin_templates)
+    w.startup.append(BuiltinTemplates(catalog_service, builtin_templates_dir()).register)
     if settings.scaffolder.workers:
         workers = Workers(runner, settings.scaffolder.workers)
         w.startup.append(workers.start)
