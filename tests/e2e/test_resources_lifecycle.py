@@ -336,3 +336,27 @@ async def test_plan_shows_changes_without_applying(api: httpx.AsyncClient, tmp_p
     )
     assert refused.status_code == 422
     assert refused.json()["problems"][0]["path"].startswith("bad.yaml:1")
+
+
+async def test_cloud_composition_is_published_for_an_external_reconciler(api: httpx.AsyncClient) -> None:
+    claim = yaml.safe_load((examples_dir() / "database-orders-db.yaml").read_text())
+    claim["metadata"]["name"] = "orders-db-aws"
+    claim["spec"]["compositionSelector"] = {"matchLabels": {"provider": "aws", "engine": "postgresql"}}
+    assert (await api.post(DATABASES.format(ns="orders-team"), json=claim)).status_code == 201
+
+    async def published() -> dict[str, Any] | None:
+        found = await get(api, f"{DATABASES.format(ns='orders-team')}/orders-db-aws")
+        return found if found and condition(found, "Ready").get("reason") == "ExternalReconciler" else None
+
+    stored = await eventually(published)
+    message = condition(stored, "Ready")["message"]
+    assert "connection-secret, rds-instance, security-group" in message and "GitOps" in message
+    assert stored["status"]["compositionSelection"]["composition"] == "database.platform.company.io"
+    xr = await get(api, f"{XDATABASES}/{stored['spec']['resourceRef']['name']}")
+    assert xr is not None
+    assert [(r["name"], r["external"]) for r in xr["status"]["composedResources"]] == [
+        ("rds-instance", True),
+        ("security-group", True),
+        ("connection-secret", True),
+    ]
+    await remove_database(api, "orders-db-aws")

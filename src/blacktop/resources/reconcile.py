@@ -441,13 +441,15 @@ def composite_status(
     if result.ready:
         ready = Condition("Ready", True, "Available")
     elif waiting_external and len(waiting_external) == len(unready):
-        notes = "; ".join((external_messages or {}).get(n, "") for n in waiting_external if external_messages)
+        notes = "; ".join(
+            f"{n}: {(external_messages or {})[n]}" for n in waiting_external if n in (external_messages or {})
+        )
         ready = Condition(
             "Ready",
             False,
             "ExternalReconciler",
-            f"readiness of {', '.join(waiting_external)} is owned by an external reconciler (GitOps)"
-            + (f": {notes}" if notes.strip("; ") else ""),
+            f"readiness of {', '.join(waiting_external)} is owned by an external reconciler"
+            + (f" ({notes})" if notes else ""),
         )
     else:
         listed = ", ".join(unready[:3]) + (f", and {len(unready) - 3} more" if len(unready) > 3 else "")

@@ -575,7 +575,7 @@ class CompositeController:
             return ready, messages
         for seen in observations:
             ready[seen.resource_name] = seen.ready
-            messages[seen.resource_name] = f"{seen.reason}: {seen.message}".strip(": ")
+            messages[seen.resource_name] = seen.message or seen.reason
         return ready, messages
 
     async def _write_secret(self, obj: Resource, decided: planning.CompositePlan, errors: list[str]) -> str | None:
