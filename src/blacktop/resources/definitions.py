@@ -286,11 +286,7 @@ def _kind(
         for c in first.get("additionalPrinterColumns") or []
         if isinstance(c, Mapping) and c.get("name") and c.get("jsonPath")
     )
-    columns = (
-        PrinterColumn("Synced", "status.conditions[?(@.type=='Synced')].status"),
-        PrinterColumn("Ready", "status.conditions[?(@.type=='Ready')].status"),
-        *columns,
-    )
+    columns = (*columns, PrinterColumn("Composition", "status.compositionSelection.composition"))
     categories = _strings(names.get("categories"))
     extra = "claim" if claim else "composite"
     return KindInfo(

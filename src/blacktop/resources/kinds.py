@@ -57,10 +57,7 @@ DEFINITION: Final = KindInfo(
             },
         }
     ),
-    printer_columns=(
-        PrinterColumn("Established", "status.conditions[?(@.type=='Established')].status"),
-        PrinterColumn("Offered", "status.conditions[?(@.type=='Offered')].status"),
-    ),
+    printer_columns=(PrinterColumn("Group", "spec.group"), PrinterColumn("Kind", "spec.names.kind")),
 )
 COMPOSITION: Final = KindInfo(
     group=GROUP,
@@ -87,7 +84,10 @@ COMPOSITION: Final = KindInfo(
             },
         }
     ),
-    printer_columns=(PrinterColumn("XR-Kind", "spec.compositeTypeRef.kind"),),
+    printer_columns=(
+        PrinterColumn("XR-Kind", "spec.compositeTypeRef.kind"),
+        PrinterColumn("Latest-Revision", "status.latestRevision"),
+    ),
 )
 COMPOSITION_REVISION: Final = KindInfo(
     group=GROUP,

@@ -166,7 +166,7 @@ def test_v1_definition_serves_a_cluster_scoped_composite_and_a_namespaced_claim(
     assert loaded.connection_secret_keys == ("password",)
     assert loaded.default_composition == "local"
     assert loaded.composite_api_version == "platform.company.io/v1alpha1"
-    assert [c.name for c in loaded.claim.printer_columns] == ["Synced", "Ready"]
+    assert [c.name for c in loaded.claim.printer_columns] == ["Composition"]
 
 
 def test_crossplane_fields_replace_user_definitions_and_defaults_apply() -> None:
