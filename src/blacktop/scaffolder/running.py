@@ -150,6 +150,9 @@ class TaskRunner:
                 beat.cancel()
                 raise
             status, output, error = "cancelled", {}, "the task was cancelled"
+        except Exception as exc:  # a template that no longer parses, a store failure: end it, never loop on it
+            log.exception("scaffolder task %s could not run", task.id)
+            status, output, error = "failed", {}, f"task {task.id} could not run: {exc}"
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

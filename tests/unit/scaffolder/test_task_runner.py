@@ -212,3 +212,14 @@ async def test_rollback_of_a_running_task_is_refused() -> None:
     await add(store, clock, spec([{"id": "one", "action": "x:a"}]))
     with pytest.raises(Exception, match="is open; cancel it"):
         await runner.rollback("t1")
+
+
+async def test_a_task_whose_template_no_longer_parses_fails_instead_of_looping() -> None:
+    runner, store, clock, _ = setup(Recorder("x:a"))
+    broken = TaskSpec(template={"kind": "Template"}, template_ref="template:default/t", values={})
+    await add(store, clock, broken)
+    assert await runner.run_once() == "t1"
+    task = await store.get("t1")
+    assert task is not None and task.status == "failed" and task.error is not None
+    assert task.error.startswith("task t1 could not run: template '?' is invalid")
+    assert await runner.run_once() is None
