@@ -70,7 +70,7 @@ async def test_short_lived_token_rotates_consumers_refresh_and_grace_period_ends
     clock.advance(timedelta(minutes=31))
 
     async def consumer_has_new() -> bool:
-        return await _target_value(admin, "payments", "api-client", "API_TOKEN") == new
+        return bool(await _target_value(admin, "payments", "api-client", "API_TOKEN") == new)
 
     await eventually(consumer_has_new)
 
@@ -80,7 +80,7 @@ async def test_short_lived_token_rotates_consumers_refresh_and_grace_period_ends
 
     await eventually(old_destroyed)
     es = (await admin.get(f"{ESO}/namespaces/payments/externalsecrets/api-client")).json()
-    assert ready_condition(es)["status"] == "True"
+    assert (ready_condition(es) or {}).get("status") == "True"
     assert es["status"]["refreshTime"] >= "2026-01-02T00:00:00Z"
 
 
@@ -104,8 +104,11 @@ async def test_cluster_external_secret_fans_out_to_namespaces_with_shared_values
                                   "remoteRef": {"key": "shared/registry", "property": "auth"}}]}}}  # fmt: skip
     assert (await admin.post(f"{ESO}/clusterexternalsecrets", json=ces)).status_code == 201
     for namespace in ("orders", "payments"):
-        value = await eventually(lambda ns=namespace: _target_value(admin, ns, "registry-auth", "auth"))
-        assert value == "registry-credential"
+
+        async def synced(ns: str = namespace) -> str | None:
+            return await _target_value(admin, ns, "registry-auth", "auth")
+
+        assert await eventually(synced) == "registry-credential"
     status = (await admin.get(f"{ESO}/clusterexternalsecrets/registry")).json()["status"]
     assert status["provisionedNamespaces"] == ["orders", "payments"]
     assert (await admin.delete(f"{ESO}/clusterexternalsecrets/registry")).is_success

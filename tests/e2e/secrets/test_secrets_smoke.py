@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import yaml
 
@@ -23,7 +25,7 @@ async def test_payment_service_example_syncs(admin: httpx.AsyncClient) -> None:
     created = await admin.post(f"{ESO}/namespaces/payments/externalsecrets", json=example)
     assert created.status_code == 201, created.text
 
-    async def synced() -> dict | None:
+    async def synced() -> dict[str, Any] | None:
         obj = (await admin.get(f"{ESO}/namespaces/payments/externalsecrets/payment-service-secrets")).json()
         return ready_condition(obj)
 

@@ -19,7 +19,7 @@ KEY_B = base64.b64encode(b"b" * 32).decode()
 
 
 def settings(data_dir: Path, **secrets: object) -> Settings:
-    return Settings(data_dir=data_dir, secrets=secrets)  # type: ignore[arg-type]
+    return Settings(data_dir=data_dir, secrets=secrets)
 
 
 def test_embedded_default_generates_a_private_key_outside_the_database_once(tmp_path: Path) -> None:

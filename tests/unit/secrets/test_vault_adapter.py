@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -35,13 +36,13 @@ class FakeVault(BaseAdapter):
         self.calls: list[tuple[str, str, str | None]] = []
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        url = requests.utils.urlparse(request.url)
+        url = urlsplit(str(request.url))
         path = url.path
-        self.calls.append(
-            (str(request.method), path + (f"?{url.query}" if url.query else ""), request.headers.get("X-Vault-Token"))
-        )
+        token = request.headers.get("X-Vault-Token")
+        where = path + (f"?{url.query}" if url.query else "")
+        self.calls.append((str(request.method), where, None if token is None else str(token)))
         if path == "/v1/auth/approle/login":
-            body = json.loads(request.body or b"{}")
+            body = json.loads(request.body or b"{}")  # type: ignore[arg-type]
             if (body.get("role_id"), body.get("secret_id")) != ("role-1", "secret-1"):
                 return self._reply(request, 400, {"errors": ["invalid role or secret ID"]})
             return self._reply(request, 200, {"auth": {"client_token": "s.approle"}})
