@@ -235,7 +235,7 @@ def main() -> None:
                 keep=args.keep,
                 no_engine=not args.with_engine,
                 other_observers=args.other_observers,
-            )  # fmt: skip
+            )
         )
         print(json.dumps(result), flush=True)
 
