@@ -32,6 +32,7 @@ apt_install() {
 ensure_system_tools() {
   have git || apt_install git
   have promtool || apt_install prometheus
+  have go || apt_install golang-go  # builds the microservice-golang golden path in tests
   # Debian's prometheus package starts a server on :9090; the tests only need promtool.
   if have systemctl; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
   pkill -x prometheus >/dev/null 2>&1 || true
