@@ -360,3 +360,30 @@ async def test_cloud_composition_is_published_for_an_external_reconciler(api: ht
         ("connection-secret", True),
     ]
     await remove_database(api, "orders-db-aws")
+
+
+async def test_plan_and_explain_are_authorized_per_namespace(api: httpx.AsyncClient) -> None:
+    async def policy_ready() -> bool:
+        found = await get(api, f"{POLICIES}/xrd-xdatabases.platform.company.io")
+        return bool(found and condition(found, "Ready"))
+
+    await eventually(policy_ready)
+
+    async def token() -> httpx.Response | None:
+        # A 503 says "retry": SQLite refuses the token store's read-then-write while another write commits.
+        issued = await api.post("/api/v1/tenancy/tokens", json={"user": "mallory"})
+        return issued if issued.status_code != 503 else None
+
+    issued = await eventually(token)
+    assert issued.status_code == 201, issued.text
+    mallory = {"Authorization": f"Bearer {issued.json()['token']}"}
+    claim = yaml.safe_load((examples_dir() / "database-orders-db.yaml").read_text())
+    planned = await api.post(
+        "/api/v1/resources/plan", json={"documents": [{"source": "c.yaml:1", "object": claim}]}, headers=mallory
+    )
+    assert planned.status_code == 403, planned.text
+    explained = await api.get(
+        "/api/v1/resources/explain/databases/orders-db", params={"namespace": "orders-team"}, headers=mallory
+    )
+    assert explained.status_code == 403
+    assert "orders-team" in explained.json()["message"]

@@ -279,9 +279,12 @@ class Infrastructure:
             meta.setdefault("namespace", "default")
         candidate["metadata"] = meta
         desired = self.w.kinds.validate(candidate)
-        existing = await self.w.store.get(ResourceKey.of(desired))
+        try:
+            # Authorizes the caller to read the claim in its namespace, whether or not it exists yet.
+            existing = await self.w.resources.get(ctx, info, meta.get("namespace"), str(meta.get("name")))
+        except NotFoundError:
+            existing = None
         if existing is not None:
-            await self.w.resources.get(ctx, info, meta.get("namespace"), str(meta.get("name")))
             desired["metadata"] = {**existing["metadata"], **desired["metadata"]}
             desired["spec"] = {**_owned_spec(existing), **(desired.get("spec") or {})}
         self._check_rules(definition, info, desired, existing)
