@@ -21,7 +21,8 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Final
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
 
 from blacktop import engine as reconcile
 from blacktop import secrets
@@ -33,7 +34,9 @@ from blacktop.kernel.resources import Resource
 from blacktop.secrets import access, crypto, eso, guarding, model, refreshing, rotation, scoping, syncing
 from blacktop.secrets import kinds as secret_kinds
 from blacktop.secrets.adapters.embedded import EmbeddedStoreReader
-from blacktop.secrets.adapters.vault import VaultCredentials, VaultStoreReader, auth_method
+
+if TYPE_CHECKING:
+    from blacktop.secrets.adapters.vault import VaultCredentials
 
 log = logging.getLogger("blacktop.secrets")
 
@@ -81,6 +84,17 @@ def _encode_values(data: Mapping[str, bytes]) -> tuple[dict[str, str], list[str]
 
 def _decode_values(values: Mapping[str, str], binary: list[str]) -> dict[str, bytes]:
     return {k: base64.b64decode(v) if k in binary else v.encode() for k, v in values.items()}
+
+
+def _vault() -> ModuleType:
+    """The Vault adapter, imported on first use so the platform runs without ``hvac`` installed."""
+    try:
+        from blacktop.secrets.adapters import vault
+    except ImportError as exc:
+        raise secrets.UnsupportedProviderError(
+            "the Vault provider needs the hvac package; install it with `pip install hvac`"
+        ) from exc
+    return vault
 
 
 def _redacted(status: refreshing.SyncStatus, fetched: syncing.Fetched) -> refreshing.SyncStatus:
@@ -171,7 +185,7 @@ class SecretsRuntime:
             store = eso.parse_eso_document(obj)
             assert isinstance(store, eso.SecretStore)
             if store.spec.provider.vault is not None:
-                auth_method(store.spec.provider.vault)
+                _vault().auth_method(store.spec.provider.vault)
         except BlacktopError as exc:
             return reconcile.plan_status(
                 obj, now=ctx.now, conditions=[_ready(False, "InvalidProviderConfig", str(exc))]
@@ -250,22 +264,25 @@ class SecretsRuntime:
     async def _vault_credentials(
         self, store: eso.SecretStore, namespace: str, log: list[guarding.SecretAuditEntry]
     ) -> VaultCredentials:
+        vault_module = _vault()
         vault = store.spec.provider.vault
         assert vault is not None
-        method = auth_method(vault)
+        method = vault_module.auth_method(vault)
         owner = store.metadata.namespace or namespace
         if method == "token":
             ref = vault.auth["tokenSecretRef"]
             token = await self._secret_value(ref.get("namespace") or owner, ref["name"], ref.get("key", "token"), log)
-            return VaultCredentials(token=token)
+            credentials: VaultCredentials = vault_module.VaultCredentials(token=token)
+            return credentials
         role = vault.auth["appRole"]
         secret_ref = role.get("secretRef") or {}
         secret_id = await self._secret_value(
             secret_ref.get("namespace") or owner, secret_ref["name"], secret_ref.get("key", "secret-id"), log
         )
-        return VaultCredentials(
+        approle: VaultCredentials = vault_module.VaultCredentials(
             role_id=role.get("roleId"), secret_id=secret_id, approle_mount=role.get("path", "approle")
         )
+        return approle
 
     async def _secret_value(self, namespace: str, name: str, key: str, log: list[guarding.SecretAuditEntry]) -> str:
         where = self._target_path(namespace, name)
@@ -285,7 +302,9 @@ class SecretsRuntime:
         passwords = await self._passwords(es, plan)
         namespace = es.metadata.namespace or "default"
         if store.spec.provider.vault is not None:
-            reader = VaultStoreReader(store.spec.provider.vault, await self._vault_credentials(store, namespace, log))
+            reader = _vault().VaultStoreReader(
+                store.spec.provider.vault, await self._vault_credentials(store, namespace, log)
+            )
             fetched = await reader.fetch(plan)
             return syncing.Fetched(secrets=fetched.secrets, found=fetched.found, passwords=passwords)
         mount = store.spec.provider.blacktop.mount if store.spec.provider.blacktop is not None else "secret"

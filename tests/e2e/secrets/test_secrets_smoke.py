@@ -64,3 +64,25 @@ async def test_deleting_an_owner_external_secret_removes_its_target_and_stored_v
         return (await admin.get(target)).status_code == 404 and listed == ["secret/data/payments/db"]
 
     await eventually(gone)
+
+
+async def test_store_conditions_name_unsupported_providers_and_the_untested_vault(admin: httpx.AsyncClient) -> None:
+    base = "/apis/external-secrets.io/v1/clustersecretstores"
+    vault = {"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore", "metadata": {"name": "vault"},
+             "spec": {"provider": {"vault": {
+                 "server": "https://vault.example:8200", "path": "secret",
+                 "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}}}}}}  # fmt: skip
+    aws = {"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore", "metadata": {"name": "aws"},
+           "spec": {"provider": {"aws": {"service": "SecretsManager", "region": "eu-west-1"}}}}  # fmt: skip
+    for doc in (vault, aws):
+        assert (await admin.post(base, json=doc)).status_code == 201
+
+    async def conditions() -> list[dict[str, Any]] | None:
+        found = [ready_condition((await admin.get(f"{base}/{name}")).json()) for name in ("vault", "aws")]
+        return None if None in found else [c for c in found if c is not None]
+
+    vault_ready, aws_ready = await eventually(conditions)
+    assert (vault_ready["status"], vault_ready["reason"]) == ("True", "Valid")
+    assert "untested against a real Vault" in vault_ready["message"]
+    assert (aws_ready["status"], aws_ready["reason"]) == ("False", "InvalidProviderConfig")
+    assert "provider 'aws' is not supported" in aws_ready["message"]
