@@ -387,3 +387,47 @@ async def test_plan_and_explain_are_authorized_per_namespace(api: httpx.AsyncCli
     )
     assert explained.status_code == 403
     assert "orders-team" in explained.json()["message"]
+
+
+async def issue_token(api: httpx.AsyncClient, user: str) -> dict[str, str]:
+    async def token() -> httpx.Response | None:
+        # A 503 says "retry": SQLite refuses the token store's read-then-write while another write commits.
+        issued = await api.post("/api/v1/tenancy/tokens", json={"user": user})
+        return issued if issued.status_code != 503 else None
+
+    issued = await eventually(token)
+    assert issued.status_code == 201, issued.text
+    return {"Authorization": f"Bearer {issued.json()['token']}"}
+
+
+async def test_local_database_becomes_ready_with_a_connection_secret_only_its_team_reads(
+    api: httpx.AsyncClient,
+) -> None:
+    for ns, user in (("orders-team", "olga"), ("payments", "pete")):
+        await api.post(f"/apis/tenancy.blacktop.dev/v1alpha1/namespaces/{ns}/rolebindings", json={
+            "apiVersion": "tenancy.blacktop.dev/v1alpha1", "kind": "RoleBinding", "metadata": {"name": "devs"},
+            "spec": {"role": "developer", "subjects": [{"kind": "User", "name": user}]}})  # fmt: skip
+    claim = yaml.safe_load((examples_dir() / "database-orders-db.yaml").read_text())
+    claim["spec"]["tier"] = "dev"
+    assert (await api.post(DATABASES.format(ns="orders-team"), json=claim)).status_code == 201
+
+    async def ready() -> dict[str, Any] | None:
+        found = await get(api, f"{DATABASES.format(ns='orders-team')}/orders-db")
+        return found if found and condition(found, "Ready").get("status") == "True" else None
+
+    stored = await eventually(ready, within=60)
+    published = stored["status"]["connectionDetails"]
+    assert published["secretPath"] == "orders-team/connections/orders-db"
+    assert published["keys"] == ["database", "host", "password", "port", "uri", "username"]
+    olga, pete = await issue_token(api, "olga"), await issue_token(api, "pete")
+    path = "/api/v1/secrets/data/orders-team/connections/orders-db"
+    read = await api.get(path, params={"reveal": "true"}, headers=olga)
+    assert read.status_code == 200, read.text
+    assert read.json()["data"]["uri"].startswith(("postgresql://", "postgres://"))
+    assert (await api.get(path, params={"reveal": "true"}, headers=pete)).status_code == 403
+    assert (await api.delete(f"{DATABASES.format(ns='orders-team')}/orders-db")).status_code in (200, 202)
+
+    async def gone() -> bool:
+        return await get(api, f"{DATABASES.format(ns='orders-team')}/orders-db") is None
+
+    await eventually(gone, within=30)

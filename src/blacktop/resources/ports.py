@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 __all__ = [
-    "CONNECTION_SECRET_PREFIX",
+    "CONNECTION_SECRET_SEGMENT",
     "CompositeRef",
     "ConnectionDetailsReader",
     "ConnectionSecretWriter",
@@ -36,8 +36,8 @@ __all__ = [
     "connection_secret_path",
 ]
 
-CONNECTION_SECRET_PREFIX: Final = "resources"
-"""Secret-store paths of claim connection secrets start here: ``resources/<namespace>/<secret-name>``."""
+CONNECTION_SECRET_SEGMENT: Final = "connections"
+"""Claim connection secrets live at ``<namespace>/connections/<secret-name>`` in the secret store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +111,10 @@ class ConnectionSecretWriter(Protocol):
 
 
 def connection_secret_path(namespace: str, secret_name: str) -> str:
-    """The secret-store path of a claim's connection secret: ``resources/<namespace>/<secret-name>``.
+    """The secret-store path of a claim's connection secret: ``<namespace>/connections/<secret-name>``.
 
-    The namespace comes first so that the team owning the namespace can be granted the prefix.
+    The secret store gives the team owning namespace ``N`` (and ExternalSecrets in ``N``) the paths
+    below ``N/``, so the namespace comes first: the claim's team can read its connection secret and
+    consume it with an ExternalSecret, and no other team can.
     """
-    return f"{CONNECTION_SECRET_PREFIX}/{namespace}/{secret_name}"
+    return f"{namespace}/{CONNECTION_SECRET_SEGMENT}/{secret_name}"

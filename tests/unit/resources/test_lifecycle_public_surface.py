@@ -10,7 +10,7 @@ SURFACES = {
                   "load_definition"},
     explaining: {"explain_tree", "plan_changes", "render_explain", "render_plan"},
     kinds: {"COMPOSITION", "COMPOSITION_REVISION", "DEFINITION", "ENVIRONMENT_CONFIG", "GROUP", "KINDS", "VERSION"},
-    ports: {"CONNECTION_SECRET_PREFIX", "CompositeRef", "ConnectionDetailsReader", "ConnectionSecretWriter",
+    ports: {"CONNECTION_SECRET_SEGMENT", "CompositeRef", "ConnectionDetailsReader", "ConnectionSecretWriter",
             "ExternalObservation", "ExternalResourcePublisher", "connection_secret_path"},
     validation: {"POLICY_PREFIX", "policy_for", "translate_rule"},
 }  # fmt: skip
