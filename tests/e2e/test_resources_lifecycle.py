@@ -431,3 +431,24 @@ async def test_local_database_becomes_ready_with_a_connection_secret_only_its_te
         return await get(api, f"{DATABASES.format(ns='orders-team')}/orders-db") is None
 
     await eventually(gone, within=30)
+
+
+async def test_production_databases_are_deletion_protected_by_the_xrd_default(api: httpx.AsyncClient) -> None:
+    claim = yaml.safe_load((examples_dir() / "database-orders-db.yaml").read_text())
+    assert claim["spec"]["tier"] == "production" and "deletionProtection" not in claim["spec"]
+    assert (await api.post(DATABASES.format(ns="orders-team"), json=claim)).status_code == 201
+    path = f"{DATABASES.format(ns='orders-team')}/orders-db"
+
+    async def finalized() -> bool:
+        found = await get(api, path)
+        return bool(found and found["metadata"].get("finalizers"))
+
+    await eventually(finalized)
+    assert (await api.delete(path)).status_code in (200, 202)
+
+    async def refused() -> dict[str, Any] | None:
+        found = await get(api, path)
+        return found if found and condition(found, "Ready").get("reason") == "DeletionProtected" else None
+
+    await eventually(refused)
+    await remove_database(api, "orders-db")
