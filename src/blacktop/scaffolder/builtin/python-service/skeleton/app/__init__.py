@@ -1,0 +1,3 @@
+"""${{ values.serviceName }}: ${{ values.description | replace("\n", " ") | trim }}"""
+
+__version__ = "0.1.0"
