@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -28,6 +28,8 @@ from ..deps import CurrentContext, Services, read_object
 router = APIRouter(prefix="/api/scaffolder/v2", tags=["scaffolder"])
 
 EVENT_POLL_SECONDS = 0.2
+MAX_ID = 2**53
+After = Annotated[int | None, Query(ge=0, le=MAX_ID, description="only events with ids above this one")]
 
 
 def _scaffolder(svc: Any) -> ScaffolderService:
@@ -74,7 +76,7 @@ async def list_tasks(
     created_by: str | None = Query(default=None, alias="createdBy"),
     status: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> Response:
     """Tasks newest first: ``{tasks, totalTasks}``."""
     page = await _scaffolder(svc).list_tasks(created_by=created_by, status=status, limit=limit, offset=offset)
@@ -95,14 +97,14 @@ async def get_task(task_id: str, svc: Services, ctx: CurrentContext) -> Response
 
 
 @router.get("/tasks/{task_id}/events", operation_id="scaffolder-task-events")
-async def task_events(task_id: str, svc: Services, ctx: CurrentContext, after: int | None = None) -> Response:
+async def task_events(task_id: str, svc: Services, ctx: CurrentContext, after: After = None) -> Response:
     """The task's events after ``after`` (polling)."""
     events = await _scaffolder(svc).events(task_id, after=after)
     return _json([e.to_dict() for e in events])
 
 
 @router.get("/tasks/{task_id}/eventstream", operation_id="scaffolder-task-eventstream")
-async def task_eventstream(task_id: str, svc: Services, ctx: CurrentContext, after: int | None = None) -> Response:
+async def task_eventstream(task_id: str, svc: Services, ctx: CurrentContext, after: After = None) -> Response:
     """Server-Sent Events of the task; the stream ends after the ``completion`` event."""
     scaffolder = _scaffolder(svc)
     await scaffolder.require_task(task_id)
