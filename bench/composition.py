@@ -68,7 +68,7 @@ def _claims(definition: definitions.Definition, count: int, selector: dict[str, 
     return out
 
 
-def _timed(label: str, items: list[Any], work: Callable[[Any], None], *, repeats: int = 3) -> None:
+def _timed(label: str, items: list[Any], work: Callable[[Any], object], *, repeats: int = 3) -> None:
     rates = []
     for _ in range(repeats):
         started = time.perf_counter()

@@ -73,9 +73,7 @@ def plan_changes(
     does not read them back.
     """
     changes: list[dict[str, Any]] = []
-    by_template = {
-        str((_meta(o).get("annotations") or {}).get(RESOURCE_NAME_ANNOTATION)): o for o in observed
-    }
+    by_template = {str((_meta(o).get("annotations") or {}).get(RESOURCE_NAME_ANNOTATION)): o for o in observed}
     written = {w.template: w for w in plan.writes}
     old_external = _external_renders(previous, previous_placements or {})
     external_names = {str(_meta(e).get("name")): e for e in plan.external}
@@ -203,9 +201,7 @@ def explain_tree(
     xr["composition"] = selection or None
     if plan is not None and plan.error:
         xr["renderError"] = plan.error
-    by_template = {
-        str((_meta(o).get("annotations") or {}).get(RESOURCE_NAME_ANNOTATION)): o for o in observed
-    }
+    by_template = {str((_meta(o).get("annotations") or {}).get(RESOURCE_NAME_ANNOTATION)): o for o in observed}
     composed: list[dict[str, Any]] = []
     if plan is not None and plan.render is not None:
         for resource in plan.render.resources:
