@@ -529,10 +529,10 @@ class SqlCatalogRepository:
             return await self._with_relations(conn, rows)
 
 
-LOW_CARDINALITY: Final = frozenset(
-    {"kind", "apiversion", "metadata.namespace", "spec.lifecycle", "spec.type", "metadata.tags"}
-)
-"""Keys that match a large share of the catalog; a condition on another key drives the query."""
+BROAD_KEYS: Final = {
+    "kind": 3, "apiversion": 3, "metadata.namespace": 3, "spec.lifecycle": 2, "spec.type": 2, "metadata.tags": 1,
+}  # fmt: skip
+"""Keys whose values match a large share of the catalog (higher: broader); any other key drives a query."""
 
 
 def _alternative(conditions: Sequence[querying.Condition]) -> ColumnElement[bool]:
@@ -550,7 +550,7 @@ def _driver(conditions: Sequence[querying.Condition]) -> querying.Condition | No
     candidates = [c for c in conditions if c.values is not None and not c.negate]
     if not candidates:
         return None
-    return min(candidates, key=lambda c: (c.key in LOW_CARDINALITY, len(c.values or ())))
+    return min(candidates, key=lambda c: (BROAD_KEYS.get(c.key, 0), len(c.values or ())))
 
 
 def _matches(cond: querying.Condition, *, drive: bool) -> ColumnElement[bool]:
