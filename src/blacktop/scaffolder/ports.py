@@ -235,6 +235,10 @@ class TaskStore(Protocol):
         """Extend ``worker``'s lease; None when the worker no longer holds the task."""
         ...
 
+    async def release(self, task_id: str, *, worker: str) -> None:
+        """Give the task up at once (a worker shutting down), so another worker takes it over without waiting."""
+        ...
+
     async def secrets(self, task_id: str) -> dict[str, str]:
         """The task's secrets (empty once it finished)."""
         ...

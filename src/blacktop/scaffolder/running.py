@@ -146,8 +146,10 @@ class TaskRunner:
         try:
             status, output, error = await work
         except asyncio.CancelledError:
-            if not stop_reason:
+            if not stop_reason:  # this worker is shutting down: let another one take the task over at once
                 beat.cancel()
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._release(task.id, events))
                 raise
             status, output, error = "cancelled", {}, "the task was cancelled"
         except Exception as exc:  # a template that no longer parses, a store failure: end it, never loop on it
@@ -172,6 +174,11 @@ class TaskRunner:
             task.id, worker=self.settings.worker, status=status, output=output, error=error, now=self.clock.now()
         )
         self.workspaces.discard(task.id)
+
+    async def _release(self, task_id: str, events: _Events) -> None:
+        events.log(f"Worker {self.settings.worker} stopped; the task is handed to another worker")
+        await events.close()
+        await self.store.release(task_id, worker=self.settings.worker)
 
     async def _heartbeat(self, task_id: str, work: asyncio.Task[Any], reason: list[str]) -> None:
         interval = max(self.settings.lease.total_seconds() / 3, 0.05)

@@ -163,6 +163,15 @@ class SqlTaskStore:
             row = (await conn.execute(select(TASKS).where(TASKS.c.id == task_id))).one()
         return _task(row)
 
+    async def release(self, task_id: str, *, worker: str) -> None:
+        """Expire ``worker``'s lease on the task now."""
+        async with self._write(f"release scaffolder task {task_id}") as conn:
+            await conn.execute(
+                update(TASKS)
+                .where(TASKS.c.id == task_id, TASKS.c.claimed_by == worker, TASKS.c.status == "processing")
+                .values(lease_expires_ms=0)
+            )
+
     async def secrets(self, task_id: str) -> dict[str, str]:
         """The task's secrets (empty once it finished)."""
         async with self._read(f"read the secrets of scaffolder task {task_id}") as conn:

@@ -223,3 +223,21 @@ async def test_a_task_whose_template_no_longer_parses_fails_instead_of_looping()
     assert task is not None and task.status == "failed" and task.error is not None
     assert task.error.startswith("task t1 could not run: template '?' is invalid")
     assert await runner.run_once() is None
+
+
+async def test_a_worker_shutting_down_hands_the_task_over_at_once() -> None:
+    slow = Recorder("x:slow")
+    slow.gate, slow.started = asyncio.Event(), asyncio.Event()
+    runner, store, clock, _ = setup(slow)
+    await add(store, clock, spec([{"id": "s", "action": "x:slow"}]))
+    worker = asyncio.create_task(runner.run_once())
+    await asyncio.wait_for(slow.started.wait(), timeout=5)
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    slow.gate.set()
+    other = TaskRunner(store=store, registry=runner.registry, renderer=TemplateRenderer(), workspaces=Workspaces(),
+                       clock=clock, settings=RunnerSettings(worker="w2"))  # fmt: skip
+    assert await other.run_once() == "t1", "no need to wait for the lease to expire"
+    task = await store.get("t1")
+    assert task is not None and task.status == "completed" and len(slow.calls) == 2

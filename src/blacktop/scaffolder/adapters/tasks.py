@@ -73,6 +73,12 @@ class InMemoryTaskStore:
         row.task = replace(row.task, last_heartbeat_at=now)
         return row.task
 
+    async def release(self, task_id: str, *, worker: str) -> None:
+        """Expire ``worker``'s lease now."""
+        row = self._rows.get(task_id)
+        if row is not None and row.task.claimed_by == worker and row.task.status == "processing":
+            row.lease_expires = datetime.min.replace(tzinfo=row.task.created_at.tzinfo)
+
     async def secrets(self, task_id: str) -> dict[str, str]:
         """The task's secrets."""
         row = self._rows.get(task_id)
