@@ -69,7 +69,8 @@ class _Driver(Generic[S, Obs]):
     conflict: Callable[[S, Obs], str | None]
     details: Callable[[S, model.Endpoint, str], dict[str, str]]
     at_provider: Callable[[S, model.Endpoint], dict[str, Any]]
-    endpoint: model.Endpoint
+    endpoint: Callable[[], model.Endpoint]
+    """Read after the first call to the server: an embedded server knows its address once started."""
 
 
 def _no_conflict(spec: Any, observed: Any) -> str | None:
@@ -116,7 +117,7 @@ class LocalProvider:
                     endpoint=ep, username=spec.role, password=pw, database=spec.database, scheme="postgresql"
                 ),
                 at_provider=lambda spec, ep: {"database": spec.database, "role": spec.role},
-                endpoint=pg.endpoint,
+                endpoint=lambda: pg.endpoint,
             )
         if kind == MYSQL_KIND:
             if self._mysql is None:
@@ -137,7 +138,7 @@ class LocalProvider:
                     endpoint=ep, username=spec.user, password=pw, database=spec.database, scheme="mysql"
                 ),
                 at_provider=lambda spec, ep: {"database": spec.database, "username": spec.user},
-                endpoint=my.endpoint,
+                endpoint=lambda: my.endpoint,
             )
         if kind == REDIS_KIND:
             if self._redis is None:
@@ -155,7 +156,7 @@ class LocalProvider:
                     endpoint=ep, username=spec.user, password=pw, scheme="redis", extra={"keyPrefix": spec.key_prefix}
                 ),
                 at_provider=lambda spec, ep: {"username": spec.user, "keyPrefix": spec.key_prefix},
-                endpoint=rd.endpoint,
+                endpoint=lambda: rd.endpoint,
             )
         raise InputError(f"kind {kind!r} is not served by the local provider", problems=[Problem("kind", kind)])
 
@@ -199,15 +200,16 @@ class LocalProvider:
             return Outcome(False, errors.OwnershipConflict.reason, conflict, requeue_after=self._recheck)
         plan = driver.plan(spec, observed, password=password, new_password=decision.rotate)
         await driver.apply(plan)
-        details = driver.details(spec, driver.endpoint, password)
+        endpoint = driver.endpoint()
+        details = driver.details(spec, endpoint, password)
         if dict(stored or {}) != details:
             await self._secrets.put(common.secret_ref, details, owner=f"{kind}/{common.namespace}/{common.name}")
         if decision.rotate or changed_at is None:
             changed_at = now
         at_provider = {
-            **driver.at_provider(spec, driver.endpoint),
-            "endpoint": driver.endpoint.host,
-            "port": driver.endpoint.port,
+            **driver.at_provider(spec, endpoint),
+            "endpoint": endpoint.host,
+            "port": endpoint.port,
             "connectionSecret": str(common.secret_ref),
             "passwordChangedAt": format_timestamp(changed_at),
         }
