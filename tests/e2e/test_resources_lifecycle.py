@@ -14,6 +14,7 @@ Test design notes:
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -452,3 +453,37 @@ async def test_production_databases_are_deletion_protected_by_the_xrd_default(ap
 
     await eventually(refused)
     await remove_database(api, "orders-db")
+
+
+async def test_a_composition_change_makes_a_revision_followed_by_automatic_claims_only(api: httpx.AsyncClient) -> None:
+    await install_widgets(api)
+    await api.post(WIDGETS.format(ns="team-a"), json=widget("auto"))
+    await api.post(WIDGETS.format(ns="team-a"), json=widget("pinned", compositionUpdatePolicy="Manual"))
+    for name in ("auto", "pinned"):
+        await ready_claim(api, name)
+    changed = copy.deepcopy(WIDGET_COMPOSITION)
+    changed["spec"]["resources"][0]["patches"] = changed["spec"]["resources"][0]["patches"][:1]
+    changed["spec"]["resources"][0]["base"]["spec"]["role"] = "admin"
+    replaced = await api.put(f"{COMPOSITIONS}/widget-binding", json=changed)
+    assert replaced.status_code == 200, replaced.text
+
+    async def role_of(name: str) -> str | None:
+        claim = await get(api, f"{WIDGETS.format(ns='team-a')}/{name}")
+        xr = await get(api, f"{XWIDGETS}/{(claim or {})['spec']['resourceRef']['name']}")
+        (ref,) = (xr or {})["spec"]["resourceRefs"]
+        binding = await get(api, f"{BINDINGS.format(ns='team-a')}/{ref['name']}")
+        return None if binding is None else str(binding["spec"]["role"])
+
+    async def followed() -> bool:
+        return await role_of("auto") == "admin"
+
+    await eventually(followed)
+    assert await role_of("pinned") == "viewer"
+    pinned = await get(api, f"{WIDGETS.format(ns='team-a')}/pinned")
+    assert pinned is not None and pinned["status"]["compositionSelection"]["revisionNumber"] == 1
+
+    async def recorded() -> bool:
+        auto = await get(api, f"{WIDGETS.format(ns='team-a')}/auto")
+        return bool(auto and auto["status"]["compositionSelection"]["revisionNumber"] == 2)
+
+    await eventually(recorded)

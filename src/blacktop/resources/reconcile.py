@@ -416,8 +416,9 @@ def composite_status(
     unready = list(result.unready)
     external_ready = external_ready or {}
     waiting_external = sorted(n for n in unready if n in external_ready and external_ready[n] is None)
-    fields: dict[str, Any] = dict(plan.status_fields)
-    fields.update(copy.deepcopy(dict(result.composite.get("status") or {})))
+    # The rendered XR's status (ToCompositeFieldPath patches) first; this reconcile's own fields win.
+    fields: dict[str, Any] = copy.deepcopy(dict(result.composite.get("status") or {}))
+    fields.update(plan.status_fields)
     fields.pop("conditions", None)
     fields["composedResources"] = [
         {

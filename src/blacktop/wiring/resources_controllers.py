@@ -275,7 +275,7 @@ class DefinitionController:
     async def _ensure(self, policy: Mapping[str, Any], owner: Resource) -> None:
         desired = copy.deepcopy(dict(policy))
         desired["metadata"]["ownerReferences"] = [_owner_ref(owner)]
-        current = await self.objects.get(desired)
+        current = await self.objects.store.get(ResourceKey.of(desired))
         if current is None:
             await self.objects.writer.create(desired)
         elif current.get("spec") != desired["spec"]:

@@ -228,3 +228,12 @@ def test_name_suffix_is_five_characters_of_the_kubernetes_alphabet(seed: str) ->
     suffix = reconcile.name_suffix(seed)
     assert len(suffix) == 5 and set(suffix) <= set("bcdfghjklmnpqrstvwxz2456789")
     assert suffix == reconcile.name_suffix(seed)
+
+
+def test_status_records_this_reconciles_selection_over_the_stored_one() -> None:
+    xr = composite()
+    xr["status"] = {"compositionSelection": {"composition": "bucket", "revisionNumber": 0}, "note": "kept"}
+    decided = plan(xr)
+    fields, _ = reconcile.composite_status(decided, now=__import__("datetime").datetime(2026, 1, 1))
+    assert fields["compositionSelection"]["revisionNumber"] == 1
+    assert fields["note"] == "kept"
