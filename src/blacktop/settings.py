@@ -88,6 +88,8 @@ class ScaffolderSettings(BaseModel):
     """A task whose worker stopped heartbeating is taken over after this."""
     poll_seconds: float = Field(default=1.0, gt=0)
     """How often an idle worker looks for tasks created by other processes."""
+    register_builtin: bool = True
+    """Register the built-in golden-path templates in the catalog at start."""
 
 
 class ProvidersSettings(BaseModel):

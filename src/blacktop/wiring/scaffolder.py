@@ -21,7 +21,6 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -33,7 +32,7 @@ from blacktop.catalog import model as catalog_model
 from blacktop.catalog.service import CatalogService
 from blacktop.integrations import GitRepositories, LocalGitRepository
 from blacktop.kernel.errors import BlacktopError, ConflictError, InputError, NotFoundError, Problem
-from blacktop.scaffolder import argocd, cataloging, publishing, running, service
+from blacktop.scaffolder import argocd, builtin, cataloging, publishing, running, service
 from blacktop.scaffolder.adapters import gitpush, hosting
 from blacktop.scaffolder.filters import DEFAULT_REPO_HOSTS
 from blacktop.settings import Settings
@@ -263,7 +262,7 @@ def build_registry(
 
 def builtin_templates_dir() -> Path:
     """Where built-in templates ship: ``blacktop/scaffolder/builtin/<name>/template.yaml`` (package data)."""
-    return Path(str(package_files.files("blacktop.scaffolder") / "builtin"))
+    return builtin.builtin_templates_folder()
 
 
 class BuiltinTemplates:
@@ -348,7 +347,8 @@ def wire(w: Wiring) -> None:
     w.services["scaffolder"] = scaffolder_service
     w.services["git"] = w.git
     w.routers.extend([scaffolder_routes.router, githost_routes.router])
-    w.startup.append(BuiltinTemplates(catalog_service, builtin_templates_dir()).register)
+    if settings.scaffolder.register_builtin:
+        w.startup.append(BuiltinTemplates(catalog_service, builtin_templates_dir()).register)
     if settings.scaffolder.workers:
         workers = Workers(runner, settings.scaffolder.workers)
         w.startup.append(workers.start)

@@ -51,12 +51,10 @@ def test_dry_run_reports_invalid_values_field_by_field(
 def test_task_rollback_from_the_cli(
     live_server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = template_folder(tmp_path)
-    assert cli(live_server, capsys, "catalog", "register", str(folder / "template.yaml"))[0] == 0
     values = tmp_path / "values.yaml"
     values.write_text(yaml.safe_dump(VALUES))
-    code, out, _ = cli(live_server, capsys, "template", "run", "microservice-golang", "-f", str(values))
-    assert code == 0
+    code, out, err = cli(live_server, capsys, "template", "run", "microservice-golang", "-f", str(values))
+    assert code == 0, out + err
     task_id = out.split()[1]
     assert (live_server.data_dir / "git" / "acme-corp" / "payments-api.git").is_dir()
     code, out, _ = cli(live_server, capsys, "task", "rollback", task_id)

@@ -14,7 +14,7 @@ import httpx
 
 from tests.fixtures.platform import LiveServer
 
-from .test_golden_path import VALUES, client, register, template_folder, wait_for_task
+from .test_golden_path import VALUES, client, wait_for_task
 
 
 def git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -30,7 +30,6 @@ def url_for(server: LiveServer, token: str, repo: str) -> str:
 
 def test_admins_push_and_other_users_only_clone(live_server: LiveServer, tmp_path: Path) -> None:
     with client(live_server) as http:
-        register(http, template_folder(tmp_path))
         task_id = http.post("/api/scaffolder/v2/tasks", json={"templateRef": "microservice-golang", "values": VALUES})
         assert wait_for_task(http, task_id.json()["id"])["status"] == "completed"
         issued = http.post("/api/v1/tenancy/tokens", json={"user": "bob", "description": "reader"})

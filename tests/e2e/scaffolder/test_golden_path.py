@@ -1,11 +1,13 @@
 """The design's ``microservice-golang`` template end to end, from the API and from the CLI.
 
-Test design: a live platform (real sockets, SQLite) runs the design's template unchanged, with a
-small test skeleton beside it (the built-in golden-path skeleton is written elsewhere). The
-acceptance facts are checked where a user would see them: the repository is cloned with ``git
-clone`` over HTTP from the built-in git host, its CI file is validated against the GitHub Actions
-workflow schema, the component is read back from the catalog with its owner, and the Argo CD
-Application is cloned from the GitOps repository and validated against Argo CD's CRD schema.
+Test design: a live platform (real sockets, SQLite) runs the built-in ``microservice-golang``
+golden path (registered in the catalog at start), and, separately, the design's template file
+unchanged with a small test skeleton beside it (built-ins off, since both are named
+``microservice-golang``). The acceptance facts are checked where a user would see them: the
+repository is cloned with ``git clone`` over HTTP from the built-in git host, its CI file is
+validated against the GitHub Actions workflow schema, the component is read back from the catalog
+with its owner, and the Argo CD Application is cloned from the GitOps repository and validated
+against Argo CD's CRD schema.
 """
 
 from __future__ import annotations
@@ -71,14 +73,25 @@ def git_clone(
     )
 
 
-def check_generated_service(server: LiveServer, http: httpx.Client, tmp_path: Path, name: str) -> None:
+@pytest.fixture
+def design_server(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> LiveServer:
+    """A live server without the built-in templates, for the design's own template file."""
+    monkeypatch.setenv("BLACKTOP_SCAFFOLDER__REGISTER_BUILTIN", "false")
+    server: LiveServer = request.getfixturevalue("live_server")
+    return server
+
+
+def check_generated_service(
+    server: LiveServer, http: httpx.Client, tmp_path: Path, name: str, *, executable: str | None = None
+) -> None:
     checkout = tmp_path / f"clone-{name}"
     cloned = git_clone(server, f"acme-corp/{name}", checkout, token=server.token)
     assert cloned.returncode == 0, cloned.stderr
     descriptor = yaml.safe_load((checkout / "catalog-info.yaml").read_text())
     assert descriptor["metadata"]["name"] == name
-    assert os.access(checkout / "run.sh", os.X_OK), "the executable bit survives rendering and publishing"
-    assert "replicaCount: 3" in (checkout / "deploy/helm/values.yaml").read_text()
+    if executable:
+        assert os.access(checkout / executable, os.X_OK), "the executable bit survives rendering and publishing"
+    assert "replicaCount: 3" in (checkout / "deploy/helm/values.yaml").read_text(), "tier critical"
     workflow_schema = json.loads(corpus_dir("github", "github-workflow.json").read_text())
     workflow = yaml.safe_load((checkout / ".github/workflows/ci.yaml").read_text())
     workflow["on"] = workflow.pop(True)  # YAML 1.1 reads the key `on` as true; GitHub reads YAML 1.2
@@ -102,28 +115,39 @@ def check_generated_service(server: LiveServer, http: httpx.Client, tmp_path: Pa
     }
 
 
-def test_design_template_runs_end_to_end_over_the_api(live_server: LiveServer, tmp_path: Path) -> None:
+def run_over_the_api(server: LiveServer, http: httpx.Client, values: dict[str, Any]) -> dict[str, Any]:
+    created = http.post(
+        "/api/scaffolder/v2/tasks", json={"templateRef": "template:default/microservice-golang", "values": values}
+    )
+    assert created.status_code == 201, created.text
+    task = wait_for_task(http, created.json()["id"])
+    assert (task["status"], task.get("error")) == ("completed", None)
+    assert [s["status"] for s in task["steps"]] == ["completed"] * 4
+    messages = [e["body"]["message"] for e in http.get(f"/api/scaffolder/v2/tasks/{task['id']}/events").json()]
+    published = [m for m in messages if m.startswith("Published")]
+    assert published and "the built-in git host" in published[0] and "standing in for github.com" in published[0]
+    assert f"git clone {server.url}/git/acme-corp/{values['serviceName']}.git" in published[0]
+    return task
+
+
+def test_the_built_in_golden_path_runs_end_to_end_over_the_api(live_server: LiveServer, tmp_path: Path) -> None:
     with client(live_server) as http:
-        register(http, template_folder(tmp_path))
-        created = http.post(
-            "/api/scaffolder/v2/tasks", json={"templateRef": "template:default/microservice-golang", "values": VALUES}
-        )
-        assert created.status_code == 201, created.text
-        task = wait_for_task(http, created.json()["id"])
-        assert (task["status"], task.get("error")) == ("completed", None)
-        assert [s["status"] for s in task["steps"]] == ["completed"] * 4
-        messages = [e["body"]["message"] for e in http.get(f"/api/scaffolder/v2/tasks/{task['id']}/events").json()]
-        published = [m for m in messages if m.startswith("Published")]
-        assert published and "the built-in git host" in published[0] and "standing in for github.com" in published[0]
-        assert f"git clone {live_server.url}/git/acme-corp/payments-api.git" in published[0]
+        task = run_over_the_api(live_server, http, VALUES)
+        assert task["output"]["links"][0]["url"] == f"{live_server.url}/git/acme-corp/payments-api.git"
         check_generated_service(live_server, http, tmp_path, "payments-api")
+
+
+def test_the_design_file_runs_unchanged_with_a_test_skeleton(design_server: LiveServer, tmp_path: Path) -> None:
+    with client(design_server) as http:
+        register(http, template_folder(tmp_path))
+        run_over_the_api(design_server, http, VALUES)
+        check_generated_service(design_server, http, tmp_path, "payments-api", executable="run.sh")
 
 
 def test_the_built_in_git_host_needs_a_token_and_refuses_unknown_repositories(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     with client(live_server) as http:
-        register(http, template_folder(tmp_path))
         task_id = http.post(
             "/api/scaffolder/v2/tasks", json={"templateRef": "microservice-golang", "values": VALUES}
         ).json()["id"]
@@ -138,7 +162,6 @@ def test_the_built_in_git_host_needs_a_token_and_refuses_unknown_repositories(
 
 def test_the_same_name_twice_fails_at_publish_and_says_so(live_server: LiveServer, tmp_path: Path) -> None:
     with client(live_server) as http:
-        register(http, template_folder(tmp_path))
         body = {"templateRef": "microservice-golang", "values": VALUES}
         assert (
             wait_for_task(http, http.post("/api/scaffolder/v2/tasks", json=body).json()["id"])["status"] == "completed"
@@ -151,7 +174,6 @@ def test_the_same_name_twice_fails_at_publish_and_says_so(live_server: LiveServe
 
 def test_invalid_values_are_refused_field_by_field(live_server: LiveServer, tmp_path: Path) -> None:
     with client(live_server) as http:
-        register(http, template_folder(tmp_path))
         bad = {"serviceName": "X!", "description": "d" * 201, "tier": "gold"}
         answer = http.post("/api/scaffolder/v2/tasks", json={"templateRef": "microservice-golang", "values": bad})
         assert answer.status_code == 422
@@ -167,11 +189,8 @@ def cli(server: LiveServer, capsys: pytest.CaptureFixture[str], *args: str) -> t
 def test_design_template_runs_end_to_end_from_the_cli(
     live_server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = template_folder(tmp_path)
-    code, out, err = cli(live_server, capsys, "catalog", "register", str(folder / "template.yaml"))
-    assert code == 0, err
     code, out, _ = cli(live_server, capsys, "template", "list")
-    assert code == 0 and "microservice-golang" in out and "platform-team" in out
+    assert code == 0 and "microservice-golang" in out and "python-service" in out and "platform-team" in out
     values = tmp_path / "values.yaml"
     values.write_text(yaml.safe_dump({k: v for k, v in VALUES.items() if k != "serviceName"}))
     code, out, err = cli(

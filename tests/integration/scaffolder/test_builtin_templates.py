@@ -31,7 +31,11 @@ TEMPLATE = {
 
 @pytest.fixture
 async def api_only(tmp_path: Path) -> AsyncIterator[Platform]:
-    built = await build_platform(settings_for(tmp_path / "state", engine={"enabled": False}, scaffolder={"workers": 0}))
+    built = await build_platform(
+        settings_for(
+            tmp_path / "state", engine={"enabled": False}, scaffolder={"workers": 0, "register_builtin": False}
+        )
+    )
     async with running(built):
         yield built
 

@@ -85,7 +85,9 @@ def write_template(folder: Path, document: dict[str, Any]) -> Path:
 async def api_only(tmp_path: Path) -> AsyncIterator[Platform]:
     """The platform without scaffolder workers (and without the engine) on SQLite in ``tmp_path``."""
     settings = settings_for(
-        tmp_path / "state", engine={"enabled": False}, scaffolder={"workers": 0, "lease_seconds": LEASE_SECONDS}
+        tmp_path / "state",
+        engine={"enabled": False},
+        scaffolder={"workers": 0, "lease_seconds": LEASE_SECONDS, "register_builtin": False},
     )
     built = await build_platform(settings)
     async with running(built):

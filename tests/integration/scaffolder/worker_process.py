@@ -19,7 +19,7 @@ async def main(data_dir: Path, lease_seconds: float) -> None:
     settings = settings_for(
         data_dir,
         engine={"enabled": False},
-        scaffolder={"workers": 1, "lease_seconds": lease_seconds, "poll_seconds": 0.05},
+        scaffolder={"workers": 1, "lease_seconds": lease_seconds, "poll_seconds": 0.05, "register_builtin": False},
     )
     platform = await build_platform(settings)
     platform.wiring.services["scaffolder"].registry.add(SlowOnce())
