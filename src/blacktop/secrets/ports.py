@@ -51,6 +51,15 @@ class SecretVersionRepository(Protocol):
         """One version row, or None when it was never written or has been purged."""
         ...
 
+    async def read(
+        self, path: model.SecretPath, version: int | None
+    ) -> tuple[StoredSecret, StoredVersion | None] | None:
+        """The secret row and one version row (the current one when ``version`` is None) in one read.
+
+        None when no secret exists at the path; the version part is None when that version is absent.
+        """
+        ...
+
     async def list_versions(self, path: model.SecretPath) -> Sequence[StoredVersion]:
         """Every kept version of the secret, oldest first."""
         ...

@@ -113,10 +113,11 @@ class SecretStoreService:
     async def get(self, path: str | model.SecretPath, *, version: int | None = None) -> model.SecretVersion:
         """Read the latest version, or version ``version`` (Vault ``GET ...?version=N``)."""
         where = self._path(path)
-        secret = await self._require(where)
+        found = await self._repo.read(where, None if version in (None, 0) else version)
+        if found is None:
+            raise errors.SecretNotFound(f"secret {where} does not exist")
+        secret, row = found
         number = secret.current_version if version in (None, 0) else version
-        assert number is not None
-        row = await self._repo.get_version(where, number)
         if row is None:
             raise errors.SecretVersionUnavailable(
                 f"secret {where} has no version {number} (kept: {secret.oldest_version}..{secret.current_version})"

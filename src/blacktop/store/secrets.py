@@ -13,7 +13,7 @@ processes. SQLite write transactions start with ``BEGIN IMMEDIATE`` to serialise
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -119,7 +119,7 @@ def _version_values(row: ports.StoredVersion) -> dict[str, Any]:
     }
 
 
-def _secret_from(row: RowMapping) -> ports.StoredSecret:
+def _secret_from(row: RowMapping | Mapping[str, Any]) -> ports.StoredSecret:
     return ports.StoredSecret(
         path=model.SecretPath(mount=row["mount"], path=row["path"]),
         current_version=row["current_version"],
@@ -133,7 +133,7 @@ def _secret_from(row: RowMapping) -> ports.StoredSecret:
     )
 
 
-def _version_from(row: RowMapping) -> ports.StoredVersion:
+def _version_from(row: RowMapping | Mapping[str, Any]) -> ports.StoredVersion:
     sealed = None
     if row["ciphertext"] is not None:
         sealed = crypto.SealedValue(
@@ -211,6 +211,31 @@ class SqlSecretVersionRepository:
         async with self._read(f"read secret {path} version {version}") as conn:
             row = (await conn.execute(query)).mappings().first()
         return None if row is None else _version_from(row)
+
+    async def read(
+        self, path: model.SecretPath, version: int | None
+    ) -> tuple[ports.StoredSecret, ports.StoredVersion | None] | None:
+        """The secret row and one version row in one statement (an outer join on the version)."""
+        wanted = paths_table.c.current_version if version is None else version
+        joined = paths_table.outerjoin(
+            versions_table,
+            and_(
+                versions_table.c.mount == paths_table.c.mount,
+                versions_table.c.path == paths_table.c.path,
+                versions_table.c.version == wanted,
+            ),
+        )
+        columns = [*paths_table.c, *(c.label(f"v_{c.name}") for c in versions_table.c)]
+        query = select(*columns).select_from(joined).where(_where_path(paths_table, path))
+        async with self._read(f"read secret {path}") as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        secret = _secret_from(row)
+        if row["v_version"] is None:
+            return secret, None
+        version_row = {c.name: row[f"v_{c.name}"] for c in versions_table.c}
+        return secret, _version_from(version_row)
 
     async def list_versions(self, path: model.SecretPath) -> Sequence[ports.StoredVersion]:
         """Kept versions, oldest first."""

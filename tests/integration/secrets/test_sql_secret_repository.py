@@ -25,6 +25,7 @@ from tests.unit.secrets.test_repository_contract import (  # noqa: F401 - re-run
     row,
     test_commit_creates_then_checks_expected_version,
     test_purge_and_listing,
+    test_read_returns_the_secret_with_current_or_named_version,
     test_replace_sealed_and_delete,
     version,
 )

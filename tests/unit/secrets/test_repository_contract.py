@@ -105,3 +105,17 @@ def test_kek_files_are_read_by_stem_and_must_be_private(tmp_path: Path) -> None:
     current.chmod(0o644)
     with pytest.raises(PermissionError, match="chmod 600"):
         keyring_from_files(current)
+
+
+async def test_read_returns_the_secret_with_current_or_named_version(repository: ports.SecretVersionRepository) -> None:
+    assert await repository.read(PATH, None) is None
+    await repository.commit(row(2), expected_current_version=None, versions=[version(1), version(2)])
+    found = await repository.read(PATH, None)
+    assert found is not None and found[0].current_version == 2
+    direct = await repository.get_version(PATH, 2)
+    assert found[1] is not None and direct is not None
+    assert (found[1].metadata.version, found[1].sealed) == (2, direct.sealed)
+    older = await repository.read(PATH, 1)
+    assert older is not None and older[1] is not None and older[1].metadata.version == 1
+    missing = await repository.read(PATH, 7)
+    assert missing is not None and missing[1] is None

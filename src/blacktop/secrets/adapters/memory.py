@@ -27,6 +27,16 @@ class InMemorySecretVersionRepository:
         """One version row, or None."""
         return self._versions.get(path, {}).get(version)
 
+    async def read(
+        self, path: model.SecretPath, version: int | None
+    ) -> tuple[ports.StoredSecret, ports.StoredVersion | None] | None:
+        """The secret row and one version row (current when ``version`` is None), or None."""
+        secret = self._secrets.get(path)
+        if secret is None:
+            return None
+        number = secret.current_version if version is None else version
+        return secret, self._versions.get(path, {}).get(number)
+
     async def list_versions(self, path: model.SecretPath) -> Sequence[ports.StoredVersion]:
         """Kept versions, oldest first."""
         rows = self._versions.get(path, {})
