@@ -1,7 +1,7 @@
 """Benchmark: a golden-path template run, from the API request to the component being in the catalog.
 
-The design's ``microservice-golang`` template (unchanged) runs with a small skeleton (the test
-skeleton under ``tests/e2e/scaffolder/skeleton``, until the built-in golden path lands) through the
+The built-in ``microservice-golang`` golden path (or, with ``--design-file``, the design's template
+file unchanged with the small test skeleton under ``tests/e2e/scaffolder/skeleton``) runs through the
 whole platform in one process on SQLite: ``POST /api/scaffolder/v2/tasks`` over ASGI, a worker
 claims the task, renders the skeleton, creates the repository on the built-in git host and pushes
 (git CLI), registers the location (the catalog clones the repository and ingests it), and commits
@@ -15,6 +15,7 @@ p50 of ``registered`` under 2 s on the 2-core machine.
 
     .venv/bin/python -P bench/template_run.py               # 50 runs, 2 workers
     .venv/bin/python -P bench/template_run.py --runs 100 --workers 4
+    .venv/bin/python -P bench/template_run.py --design-file
 
 (``-P`` keeps ``bench/`` off ``sys.path``: ``bench/secrets.py`` would shadow the stdlib ``secrets``.)
 """
@@ -68,7 +69,7 @@ async def one_run(client: httpx.AsyncClient, name: str) -> tuple[float, float]:
         await asyncio.sleep(0.01)
 
 
-async def main(runs: int, workers: int) -> None:
+async def main(runs: int, workers: int, design_file: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="blacktop-bench-") as scratch:
         folder = Path(scratch) / "template"
         folder.mkdir()
@@ -76,7 +77,7 @@ async def main(runs: int, workers: int) -> None:
         shutil.copytree(SKELETON, folder / "skeleton")
         settings = Settings(
             data_dir=Path(scratch) / "state", bootstrap_token=TOKEN, engine={"enabled": False},
-            scaffolder={"workers": workers},
+            scaffolder={"workers": workers, "register_builtin": not design_file},
         )  # type: ignore[arg-type]  # fmt: skip
         platform = await build_platform(settings)
         await platform.tokens.ensure_bootstrap(TOKEN)
@@ -86,17 +87,19 @@ async def main(runs: int, workers: int) -> None:
                 transport=transport, base_url="http://blacktop", headers={"Authorization": f"Bearer {TOKEN}"},
                 timeout=60,
             ) as client:  # fmt: skip
-                answer = await client.post(
-                    "/api/catalog/locations", json={"type": "file", "target": str(folder / "template.yaml")}
-                )
-                answer.raise_for_status()
+                if design_file:
+                    answer = await client.post(
+                        "/api/catalog/locations", json={"type": "file", "target": str(folder / "template.yaml")}
+                    )
+                    answer.raise_for_status()
                 await one_run(client, "warm-up")
                 registered, completed = [], []
                 for index in range(runs):
                     r, c = await one_run(client, f"svc-{index:03d}")
                     registered.append(r)
                     completed.append(c)
-    print(f"template run, {runs} sequential runs, {workers} worker(s), SQLite, built-in git host")
+    which = "design file + test skeleton" if design_file else "built-in microservice-golang"
+    print(f"template run ({which}), {runs} sequential runs, {workers} worker(s), SQLite, built-in git host")
     for label, values in (("request -> registered", registered), ("request -> completed", completed)):
         print(
             f"  {label:22s} p50 {statistics.median(values) * 1000:7.0f} ms"
@@ -109,5 +112,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--design-file", action="store_true", help="the design's file with the test skeleton")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.workers))
+    asyncio.run(main(args.runs, args.workers, args.design_file))
