@@ -78,7 +78,7 @@ async def main(runs: int, workers: int, design_file: bool) -> None:
         settings = Settings(
             data_dir=Path(scratch) / "state", bootstrap_token=TOKEN, engine={"enabled": False},
             scaffolder={"workers": workers, "register_builtin": not design_file},
-        )  # type: ignore[arg-type]  # fmt: skip
+        )  # fmt: skip
         platform = await build_platform(settings)
         await platform.tokens.ensure_bootstrap(TOKEN)
         async with running(platform):
