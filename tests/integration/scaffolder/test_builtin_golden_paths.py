@@ -194,6 +194,20 @@ def test_microservice_golang_has_exactly_the_design_parameters_and_steps() -> No
             assert mine == theirs
 
 
+def test_every_skeleton_file_ships_as_package_data() -> None:
+    """Each skeleton file matches a ``[tool.setuptools.package-data]`` glob (hidden names need their own)."""
+    import glob
+    import tomllib
+
+    package = RESOURCE_PROFILE.parents[1]
+    pyproject = tomllib.loads((package.parents[1] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["blacktop"]
+    shipped = {Path(p) for pattern in patterns for p in glob.glob(pattern, root_dir=package, recursive=True)}
+    for builtin in builtin_templates():
+        files = {p.relative_to(package) for p in builtin.folder.rglob("*") if p.is_file()}
+        assert files - shipped == set(), f"add package-data globs in pyproject.toml for {sorted(files - shipped)}"
+
+
 @dataclass(frozen=True)
 class ParamCase:
     values: dict[str, Any]
