@@ -110,7 +110,7 @@ CATALOG_TABLES: Final = (
 """The catalog's tables, referencing tables first (safe order for deleting rows)."""
 
 _CHUNK: Final = 500
-SQLITE_CACHE_KIB: Final = 128 * 1024
+SQLITE_CACHE_KIB: Final = 32 * 1024
 """Page cache of a connection that writes the catalog (per connection, in KiB)."""
 
 
