@@ -36,6 +36,9 @@ from .templating import TemplateRenderer, build_context, redact
 
 log = logging.getLogger("blacktop.scaffolder")
 
+HEARTBEAT_MAX_SECONDS = 2.0
+"""Longest pause between lease renewals (which is also how soon a running task notices a cancel)."""
+
 
 class Workspaces(Protocol):
     """Hands out each task's working folder (kept across a worker crash, removed when the task ends)."""
@@ -181,7 +184,8 @@ class TaskRunner:
         await self.store.release(task_id, worker=self.settings.worker)
 
     async def _heartbeat(self, task_id: str, work: asyncio.Task[Any], reason: list[str]) -> None:
-        interval = max(self.settings.lease.total_seconds() / 3, 0.05)
+        # Renew well within the lease, and often enough that a cancel stops the step within a couple of seconds.
+        interval = max(min(self.settings.lease.total_seconds() / 3, HEARTBEAT_MAX_SECONDS), 0.05)
         while not work.done():
             await self._sleep(interval)
             current = await self.store.heartbeat(
