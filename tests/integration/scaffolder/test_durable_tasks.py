@@ -2,7 +2,7 @@
 
 Test design: the platform in the test process serves the API side only (no workers), so it
 decides exactly when a worker runs; the worker that gets killed is a separate process on the same
-SQLite database (``worker_process.py``). After the kill the task is still held by the dead worker
+database (``worker_process.py``), on SQLite and on PostgreSQL. After the kill the task is still held by the dead worker
 until its lease (1 s) expires; the test's runner then claims it. The step records and the event log
 show what happened: finished steps were not run again, a repeatable interrupted step was repeated,
 a non-repeatable one failed the task with a message naming it. Rollback runs each step's undo
@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -81,15 +82,31 @@ def write_template(folder: Path, document: dict[str, Any]) -> Path:
     return folder / "template.yaml"
 
 
-@pytest.fixture
-async def api_only(tmp_path: Path) -> AsyncIterator[Platform]:
-    """The platform without scaffolder workers (and without the engine) on SQLite in ``tmp_path``."""
+async def platform_on(tmp_path: Path, database_url: str | None) -> Platform:
+    """The platform without scaffolder workers (and without the engine), on SQLite in ``tmp_path`` or PostgreSQL."""
+    extra: dict[str, Any] = {"database_url": database_url} if database_url else {}
     settings = settings_for(
         tmp_path / "state",
         engine={"enabled": False},
         scaffolder={"workers": 0, "lease_seconds": LEASE_SECONDS, "register_builtin": False},
+        **extra,
     )
-    built = await build_platform(settings)
+    return await build_platform(settings)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
+async def api_only(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Platform]:
+    """The API side of the platform on SQLite and on PostgreSQL (the killed worker shares its database)."""
+    url = str(request.getfixturevalue("migrated_postgres_url")) if request.param == "postgres" else None
+    built = await platform_on(tmp_path, url)
+    async with running(built):
+        yield built
+
+
+@pytest.fixture
+async def sqlite_only(tmp_path: Path) -> AsyncIterator[Platform]:
+    """The API side of the platform on SQLite."""
+    built = await platform_on(tmp_path, None)
     async with running(built):
         yield built
 
@@ -108,9 +125,10 @@ async def start_task(platform: Platform, template_file: Path, name: str, values:
     return task.id
 
 
-def start_worker(data_dir: Path) -> subprocess.Popen[str]:
+def start_worker(platform: Platform) -> subprocess.Popen[str]:
+    args = [str(platform.settings.data_dir), str(LEASE_SECONDS), platform.settings.database_url]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.scaffolder.worker_process", str(data_dir), str(LEASE_SECONDS)],
+        [sys.executable, "-m", "tests.integration.scaffolder.worker_process", *args],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -150,9 +168,10 @@ async def messages(platform: Platform, task_id: str) -> list[str]:
 
 async def test_a_killed_worker_s_task_resumes_after_the_last_completed_step(api_only: Platform, tmp_path: Path) -> None:
     wait = {"id": "wait", "action": "debug:wait", "input": {"seconds": 2}}
-    template_file = write_template(tmp_path / "resumable", template("resumable", [FETCH, wait, PUBLISH]))
-    task_id = await start_task(api_only, template_file, "resumable", {"name": "resumed-svc"})
-    worker = start_worker(api_only.settings.data_dir)
+    name = f"resumable-{uuid.uuid4().hex[:8]}"
+    template_file = write_template(tmp_path / "resumable", template(name, [FETCH, wait, PUBLISH]))
+    task_id = await start_task(api_only, template_file, name, {"name": "resumed-svc"})
+    worker = start_worker(api_only)
     await kill_when_running(api_only, task_id, worker, step_index=1)
     interrupted = await scaffolder(api_only).store.get(task_id)
     assert interrupted is not None and (interrupted.status, interrupted.claimed_by) != ("processing", None)
@@ -175,10 +194,11 @@ async def test_a_killed_worker_s_non_repeatable_step_fails_the_task_and_rollback
     api_only: Platform, tmp_path: Path
 ) -> None:
     slow = {"id": "charge", "action": "test:slow-once", "input": {"seconds": 5}}
-    template_file = write_template(tmp_path / "once", template("once", [FETCH, PUBLISH, slow, REGISTER]))
+    name = f"once-{uuid.uuid4().hex[:8]}"
+    template_file = write_template(tmp_path / "once", template(name, [FETCH, PUBLISH, slow, REGISTER]))
     scaffolder(api_only).registry.add(SlowOnce())
-    task_id = await start_task(api_only, template_file, "once", {"name": "once-svc"})
-    worker = start_worker(api_only.settings.data_dir)
+    task_id = await start_task(api_only, template_file, name, {"name": "once-svc"})
+    worker = start_worker(api_only)
     await kill_when_running(api_only, task_id, worker, step_index=2)
 
     await take_over(api_only, task_id)
@@ -200,7 +220,10 @@ async def test_a_killed_worker_s_non_repeatable_step_fails_the_task_and_rollback
     assert any("Step fetch (fetch:template) has no undo" in m for m in log)
 
 
-async def test_rollback_undoes_argocd_catalog_and_repository_newest_first(api_only: Platform, tmp_path: Path) -> None:
+async def test_rollback_undoes_argocd_catalog_and_repository_newest_first(
+    sqlite_only: Platform, tmp_path: Path
+) -> None:
+    api_only = sqlite_only
     folder = tmp_path / "golang"
     folder.mkdir()
     shutil.copyfile(examples_dir() / "template-microservice-golang.yaml", folder / "template.yaml")

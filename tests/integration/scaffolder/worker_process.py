@@ -1,6 +1,6 @@
-"""A scaffolder worker as its own process, for the kill -9 tests: ``python -m ... <data_dir> <lease_seconds>``.
+"""A scaffolder worker as its own process for the kill -9 tests: ``python -m ... <data_dir> <lease> <db url>``.
 
-It builds the platform on the shared SQLite database with one worker and the test's slow,
+It builds the platform on the test's database (SQLite file or PostgreSQL) with one worker and the test's slow,
 non-repeatable action registered, prints ``ready`` and works until it is killed.
 """
 
@@ -15,9 +15,10 @@ from tests.fixtures.platform import settings_for
 from tests.integration.scaffolder.slow_actions import SlowOnce
 
 
-async def main(data_dir: Path, lease_seconds: float) -> None:
+async def main(data_dir: Path, lease_seconds: float, database_url: str) -> None:
     settings = settings_for(
         data_dir,
+        database_url=database_url,
         engine={"enabled": False},
         scaffolder={"workers": 1, "lease_seconds": lease_seconds, "poll_seconds": 0.05, "register_builtin": False},
     )
@@ -29,4 +30,4 @@ async def main(data_dir: Path, lease_seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), float(sys.argv[2])))
+    asyncio.run(main(Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]))
