@@ -34,7 +34,9 @@ async def test_two_replicas_compose_each_claim_once(tmp_path: Path, postgres_url
     async with running(first), running(second):
         await first.resources.apply(CTX, [("xrd", WIDGET_XRD), ("composition", WIDGET_COMPOSITION)])
         deadline = time.monotonic() + 15
-        while "widgets" not in {k.plural for k in first.kinds.all()} and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if "widgets" in {k.plural for k in first.kinds.all()}:
+                break
             await asyncio.sleep(0.05)
         await first.resources.apply(CTX, [(f"w{i}", widget(f"w{i}")) for i in range(CLAIMS)])
         deadline = time.monotonic() + 60
