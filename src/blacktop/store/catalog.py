@@ -33,6 +33,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    intersect,
     not_,
     or_,
     select,
@@ -542,6 +543,14 @@ def _alternative(conditions: Sequence[querying.Condition]) -> ColumnElement[bool
     components to find the 30 a team owns; probing per candidate reads 30 index entries instead.
     """
     driver = _driver(conditions)
+    plain = [c for c in conditions if c.values is not None and not c.negate and not c.key.startswith("relations.")]
+    if driver is not None and BROAD_KEYS.get(driver.key, 0) and len(plain) > 1:
+        # Only broad conditions: intersecting their index ranges beats probing every match of one of them.
+        ranges = [
+            select(search.c.entity_id).where(search.c.key == c.key, search.c.value.in_(c.values or ())) for c in plain
+        ]
+        rest = [_matches(c, drive=False) for c in conditions if c not in plain]
+        return and_(entities.c.id.in_(intersect(*ranges)), *rest)
     parts = [_matches(c, drive=c is driver) for c in conditions]
     return and_(*parts)
 
