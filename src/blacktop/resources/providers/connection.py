@@ -1,8 +1,9 @@
 """Connection details between the local provider, the secret store and the claim lifecycle.
 
 ``SecretStoreConnectionSink`` keeps each managed resource's connection details (with the
-generated password) in the platform secret store at ``resources/<namespace>/managed/<name>``:
-encrypted, versioned, audited, and readable by the team that owns the namespace prefix. Every
+generated password) in the platform secret store at ``<namespace>/managed/<name>``: encrypted,
+versioned, audited, and readable by the team owning the namespace (the store's access rules take
+a path's first segment as its team). Every
 rotation is a new version, so the previous password stays recoverable for the secret store's
 version history. ``SinkDetailsReader`` is the claim lifecycle's ``ConnectionDetailsReader``: it
 finds the details a local managed resource published, for the composite's ``connectionDetails``.
@@ -17,12 +18,12 @@ from blacktop import secrets
 
 from . import model, ports
 
-MANAGED_PREFIX: Final = "resources"
+MANAGED_SEGMENT: Final = "managed"
 
 
 def secret_path(ref: model.SecretRef) -> str:
-    """The secret-store path of a managed resource's connection details."""
-    return f"{MANAGED_PREFIX}/{ref.namespace}/managed/{ref.name}"
+    """The secret-store path of a managed resource's connection details: ``<namespace>/managed/<name>``."""
+    return f"{ref.namespace}/{MANAGED_SEGMENT}/{ref.name}"
 
 
 class SecretStoreConnectionSink:

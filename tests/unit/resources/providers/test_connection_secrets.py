@@ -30,14 +30,14 @@ def store() -> SecretStoreService:
     )
 
 
-async def test_details_are_versioned_in_the_store_under_the_team_prefix(store: SecretStoreService) -> None:
+async def test_details_are_versioned_in_the_store_under_the_team(store: SecretStoreService) -> None:
     sink = SecretStoreConnectionSink(store)
     assert await sink.get(REF) is None
     await sink.put(REF, {"username": "u", "password": "one"}, owner="PostgresDatabase/orders-team/db")
     await sink.put(REF, {"username": "u", "password": "two"}, owner="PostgresDatabase/orders-team/db")
     assert await sink.get(REF) == {"username": "u", "password": "two"}
     path = providers.secret_path(REF)
-    assert path == "resources/orders-team/managed/orders-db-conn"
+    assert path == "orders-team/managed/orders-db-conn"
     assert (await store.get(path, version=1)).data["password"] == "one", "the previous password stays in history"
     await sink.delete(REF)
     await sink.delete(REF)
@@ -61,3 +61,16 @@ async def test_details_reader_finds_what_a_local_resource_published() -> None:
     await sink.put(REF, {"password": "p", "port": "5432"}, owner="x")
     assert await reader.fetch(resource) == {"password": b"p", "port": b"5432"}
     assert await reader.fetch({"apiVersion": "rds.aws.upbound.io/v1beta1", "kind": "Instance"}) is None
+
+
+def test_the_owning_team_may_read_the_details_and_another_team_may_not() -> None:
+    from blacktop import tenancy
+    from blacktop.kernel.identity import Caller
+    from blacktop.secrets import access, parse_secret_path
+
+    path = parse_secret_path(providers.secret_path(REF))
+    alice = Caller("alice")
+    own = [tenancy.Grant(role="developer", namespace="orders-team", source="test")]
+    other = [tenancy.Grant(role="developer", namespace="payments", source="test")]
+    assert access.decide(alice, access.SecretOperation.READ, path, own).allowed
+    assert not access.decide(alice, access.SecretOperation.READ, path, other).allowed
