@@ -70,3 +70,17 @@ def test_task_rollback_from_the_cli(
     assert not (live_server.data_dir / "git" / "acme-corp" / "payments-api.git").exists()
     code, _, stderr = cli(live_server, capsys, "task", "cancel", "no-such-task")
     assert code == 1 and "does not exist" in stderr
+
+
+def test_dry_run_of_a_built_in_template_by_name(
+    live_server: LiveServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sets = [arg for k, v in VALUES.items() for arg in ("--set", f"{k}={v}")]
+    out = tmp_path / "out"
+    code, stdout, stderr = cli(
+        live_server, capsys, "template", "dry-run", "microservice-golang", *sets, "--out", str(out)
+    )
+    assert code == 0, stdout + stderr
+    assert "cmd/server/main.go" in stdout and (out / "deploy" / "helm" / "Chart.yaml").is_file()
+    code, _, stderr = cli(live_server, capsys, "template", "dry-run", "no-such-template")
+    assert code == 1 and "built-in templates are: microservice-golang, python-service" in stderr

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from blacktop.kernel.errors import InputError, Problem
+from blacktop.scaffolder import builtin
 
 from ..client import PlatformClient
 from ..state import client_from, console_from
@@ -169,12 +170,15 @@ def _print_output(console: Any, task: dict[str, Any]) -> None:
 @template_app.command("dry-run")
 def dry_run(
     ctx: typer.Context,
-    template: Annotated[Path, typer.Argument(help="the template.yaml (files beside it are uploaded as skeletons)")],
+    template: Annotated[
+        Path, typer.Argument(help="a template.yaml (files beside it are uploaded as skeletons) or a built-in's name")
+    ],
     values_file: Annotated[Path | None, typer.Option("--values", "-f", help="YAML or JSON file of values")] = None,
     assignments: Annotated[list[str] | None, typer.Option("--set", help="key=value (repeatable)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write the produced files into this folder")] = None,
 ) -> None:
-    """Render a local template without side effects: file tree, step logs and output."""
+    """Render a local or built-in template without side effects: file tree, step logs and output."""
+    template = template_file(template)
     document = yaml.safe_load(template.read_text(encoding="utf-8"))
     body = {
         "template": document,
@@ -198,6 +202,17 @@ def dry_run(
     if result.get("status") == "failed":
         console.print(f"error: {result.get('error')}", style="red", markup=False, highlight=False)
         raise typer.Exit(1)
+
+
+def template_file(argument: Path) -> Path:
+    """The template file: the path given, a folder's ``template.yaml``, or the built-in template of that name."""
+    if argument.is_dir():
+        argument = argument / "template.yaml"
+    if argument.is_file():
+        return argument
+    if len(argument.parts) == 1:
+        return builtin.builtin_template(argument.name).folder / "template.yaml"
+    raise InputError(f"template file {argument} does not exist", problems=[Problem("template", "give a template.yaml")])
 
 
 def _upload(folder: Path, *, skip: Path) -> list[dict[str, Any]]:
