@@ -60,6 +60,8 @@ async def test_actions_and_parameter_schema(api: httpx.AsyncClient, tmp_path: Pa
     assert schema["title"] == "Waiter" and schema["steps"][0]["schema"]["required"] == ["name"]
     missing = await api.get("/api/scaffolder/v2/templates/default/template/nope/parameter-schema")
     assert missing.status_code == 404
+    extensions = (await api.get("/api/scaffolder/v2/templating-extensions")).json()
+    assert {"parseRepoUrl", "parseEntityRef", "pick", "projectSlug"} <= set(extensions["filters"])
 
 
 async def test_the_event_stream_ends_with_completion_and_the_task_lists(api: httpx.AsyncClient, tmp_path: Path) -> None:

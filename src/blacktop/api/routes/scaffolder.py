@@ -173,6 +173,12 @@ async def list_actions(svc: Services, ctx: CurrentContext) -> Response:
     return _json(_scaffolder(svc).actions())
 
 
+@router.get("/templating-extensions", operation_id="scaffolder-templating-extensions")
+async def templating_extensions(svc: Services, ctx: CurrentContext) -> Response:
+    """The filters and globals templates may use."""
+    return _json(_scaffolder(svc).renderer.describe_extensions())
+
+
 @router.get("/templates/{namespace}/{kind}/{name}/parameter-schema", operation_id="scaffolder-parameter-schema")
 async def parameter_schema(namespace: str, kind: str, name: str, svc: Services, ctx: CurrentContext) -> Response:
     """The template's parameter pages for the portal form."""
