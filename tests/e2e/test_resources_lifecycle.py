@@ -312,7 +312,7 @@ async def test_an_error_of_any_layer_is_surfaced_on_the_claim(api: httpx.AsyncCl
 
     async def failed() -> dict[str, Any] | None:
         found = await get(api, f"{WIDGETS.format(ns='team-a')}/lost")
-        return found if found and condition(found, "Synced").get("status") == "False" else None
+        return found if found and condition(found, "Synced").get("reason") == "CompositionNotFound" else None
 
     claim = await eventually(failed)
     synced = condition(claim, "Synced")

@@ -578,8 +578,13 @@ def _copied_conditions(status: Mapping[str, Any]) -> list[Condition]:
     for kind in ("Synced", "Ready"):
         found = by_type.get(kind)
         if found is None:
+            # The claim itself reconciled fine; only readiness waits for the composite's first reconcile.
             waiting = "waiting for the composite resource to be reconciled"
-            out.append(Condition(kind, False, "Waiting" if kind == "Synced" else "Creating", waiting))
+            out.append(
+                Condition(kind, True, "ReconcileSuccess")
+                if kind == "Synced"
+                else Condition(kind, False, "Creating", waiting)
+            )
             continue
         message = str(found.get("message") or "")
         out.append(Condition(kind, found.get("status") == "True", str(found.get("reason") or "Unknown"), message))
