@@ -297,9 +297,36 @@ def to_crd(info: KindInfo) -> dict[str, Any]:
     }
 
 
+def _openapi_v3(value: Any) -> Any:
+    """Rewrite JSON Schema 2020 keywords in the OpenAPI 3.0 form a CRD requires.
+
+    Numeric ``exclusiveMinimum``/``exclusiveMaximum`` become ``minimum``/``maximum`` with a boolean
+    flag, ``const`` becomes a one-value ``enum``, and keywords CRDs do not accept are dropped.
+    """
+    if isinstance(value, list):
+        return [_openapi_v3(v) for v in value]
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in ("$schema", "$id", "examples", "$comment"):
+            continue
+        if key in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(item, bool):
+            bound = "minimum" if key == "exclusiveMinimum" else "maximum"
+            out[bound] = item
+            out[key] = True
+        elif key == "const":
+            out["enum"] = [item]
+        elif key in ("properties", "patternProperties", "definitions", "$defs"):
+            out[key] = {name: _openapi_v3(sub) for name, sub in item.items()}
+        else:
+            out[key] = _openapi_v3(item)
+    return out
+
+
 def _structural(schema: Mapping[str, Any]) -> dict[str, Any]:
     """CRD schemas may not constrain metadata beyond name/generateName; drop what Kubernetes refuses."""
-    out = dict(schema)
+    out = dict(_openapi_v3(schema))
     props = dict(out.get("properties") or {})
     if "metadata" in props:
         props["metadata"] = {"type": "object"}
