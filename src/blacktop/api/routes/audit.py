@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -31,11 +31,14 @@ async def records(
     name: str | None = Query(None),
     since: datetime | None = Query(None),
     until: datetime | None = Query(None),
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=2**62),
     limit: int = Query(1000, ge=1, le=10000),
 ) -> dict[str, Any]:
     """Audit records filtered by actor, resource and time, oldest first."""
     _require_admin(ctx)
+    # A time without an offset means UTC, as everywhere in the audit trail.
+    since = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+    until = until.replace(tzinfo=UTC) if until is not None and until.tzinfo is None else until
     query = AuditQuery(
         actor=actor, kind=kind, namespace=namespace, name=name, since=since, until=until, after_seq=after, limit=limit
     )
