@@ -21,7 +21,8 @@ REMOTE_DEFINITION_APIS = {"spotify", "wayback-archive", "wayback-search"}
 
 async def _all_refs(client: httpx.AsyncClient) -> list[str]:
     """Entities that came from the corpus roots (other features register locations of their own)."""
-    params = [("fields", "kind,metadata.namespace,metadata.name")] + [
+    params: list[tuple[str, str | int | float | bool | None]] = [("fields", "kind,metadata.namespace,metadata.name")]
+    params += [
         ("filter", f"metadata.annotations.backstage.io/managed-by-origin-location=file:{root}") for root in ROOTS
     ]
     items = (await client.get("/api/catalog/entities", params=params)).json()
