@@ -2,8 +2,8 @@
 
 One object holding the feature's adapters, so the delivery layers need neither the composition
 root nor any IO library: the API hands it a config document it read (as the caller, so RBAC
-applies) and gets files back; it asks for a service's SLO report and gets values or a clear
-``UnavailableError`` when no Prometheus is configured or reachable.
+applies) and gets files back; it asks for a service's SLO report and gets values, a
+``NotFoundError`` when no Prometheus is configured or an ``UnavailableError`` when it is unreachable.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from blacktop.kernel.errors import UnavailableError
+from blacktop.kernel.errors import NotFoundError
 
 from . import model, ports, publishing, reporting, syncing
 
@@ -47,7 +47,8 @@ class ObservabilityService:
     async def slo_report(self, service: str) -> reporting.SloReport:
         """Objective, attainment and budget per SLO of ``service`` from the configured Prometheus."""
         if self.querier is None:
-            raise UnavailableError(
+            # Not a 503: nothing is down, and retrying will not help until someone configures one.
+            raise NotFoundError(
                 "no Prometheus is configured for SLO reports; set prometheus_url in observability.yaml "
                 "or enable local mode"
             )
@@ -56,7 +57,7 @@ class ObservabilityService:
     async def sync_catalog(self) -> syncing.SyncResult:
         """Run the catalog sync now."""
         if self.sync is None:
-            raise UnavailableError("the catalog sync is off in this blacktop (no catalog, or zero_config is false)")
+            raise NotFoundError("the catalog sync is off in this blacktop (no catalog, or zero_config is false)")
         return await self.sync.sync()
 
 
