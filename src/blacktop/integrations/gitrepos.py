@@ -74,7 +74,8 @@ class LocalGitRepository:
     """One bare repository; thread-safe, and safe across processes through update-ref's compare-and-swap."""
 
     def __init__(self, path: Path, *, branch: str = "main") -> None:
-        self.path = path
+        # Absolute, because git commands run with the repository (or its parent) as working directory.
+        self.path = path.absolute()
         self.branch = branch
         self._lock = threading.Lock()
 
@@ -185,7 +186,7 @@ class GitRepositories:
     """The bare repositories under one root folder, by name (``owner/repo``)."""
 
     def __init__(self, root: Path, *, default_branch: str = "main") -> None:
-        self.root = root
+        self.root = root.absolute()
         self.default_branch = default_branch
         self._repos: dict[str, LocalGitRepository] = {}
         self._lock = threading.Lock()

@@ -53,3 +53,10 @@ def test_paths_outside_the_repository_are_refused(tmp_path: Path, path: str) -> 
 def test_bad_repository_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(InputError):
         GitRepositories(tmp_path).get(name)
+
+
+def test_a_relative_root_works_from_any_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    repo = GitRepositories(Path(".blacktop") / "git").get("platform/gitops")
+    assert repo.write({"a.txt": "a"}, message="first") is not None
+    assert repo.read("a.txt") == b"a"
