@@ -12,8 +12,8 @@ The sync phase starts the whole platform (engine included), stores the secrets, 
 ClusterSecretStore and N ExternalSecrets (each reading 3 keys of its team's secret and rendering a
 template), and measures from the first create until every ExternalSecret reports Ready=True.
 
-    .venv/bin/python bench/secrets.py                          # SQLite, 2,000 reads, 1,000 ExternalSecrets
-    .venv/bin/python bench/secrets.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
+    .venv/bin/python bench/secrets_sync.py                          # SQLite, 2,000 reads, 1,000 ExternalSecrets
+    .venv/bin/python bench/secrets_sync.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
 """
 
 from __future__ import annotations

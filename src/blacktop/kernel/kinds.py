@@ -82,9 +82,7 @@ class KindInfo:
         return self.version_schemas.get(version, self.schema)
 
 
-def object_schema(
-    spec: Mapping[str, Any] | None = None, *, status: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def object_schema(spec: Mapping[str, Any] | None = None, *, status: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Wrap a spec schema in the full-object schema a CRD declares."""
     properties: dict[str, Any] = {
         "apiVersion": {"type": "string"},
@@ -208,9 +206,7 @@ class KindRegistry:
             raise InputError(
                 f"{info.kind} is not served at version {gv.version}",
                 problems=[
-                    Problem(
-                        "apiVersion", f"use one of: {', '.join(info.api_version(v) for v in info.versions)}"
-                    )
+                    Problem("apiVersion", f"use one of: {', '.join(info.api_version(v) for v in info.versions)}")
                 ],
             )
         return validate_object(info, obj, version=gv.version)
@@ -229,9 +225,7 @@ def validate_object(info: KindInfo, obj: Mapping[str, Any], *, version: str | No
             if metadata.get("namespace") is not None:
                 problems.extend(resources.validate_namespace_name(metadata.get("namespace")))
         elif metadata.get("namespace"):
-            problems.append(
-                Problem("metadata.namespace", f"{info.kind} is cluster-scoped; remove the namespace")
-            )
+            problems.append(Problem("metadata.namespace", f"{info.kind} is cluster-scoped; remove the namespace"))
         problems.extend(resources.validate_labels(metadata.get("labels")))
         problems.extend(resources.validate_annotations(metadata.get("annotations")))
     schema = info.schema_for(version or info.storage_version)
@@ -239,9 +233,7 @@ def validate_object(info: KindInfo, obj: Mapping[str, Any], *, version: str | No
     problems.extend(schemas.validate(defaulted, schema))
     if problems:
         name = metadata.get("name") if isinstance(metadata, Mapping) else None
-        raise InputError(
-            f"{info.kind} {name or '(unnamed)'} is invalid: {len(problems)} problem(s)", problems=problems
-        )
+        raise InputError(f"{info.kind} {name or '(unnamed)'} is invalid: {len(problems)} problem(s)", problems=problems)
     return dict(defaulted)
 
 

@@ -119,14 +119,10 @@ def set_condition(
         replaced = True
         changed = existing.get("status") != status_text
         transition = format_timestamp(now) if changed else existing.get("lastTransitionTime", "")
-        result.append(
-            Condition(type, status_text, reason, message, transition, observed_generation).to_json()
-        )
+        result.append(Condition(type, status_text, reason, message, transition, observed_generation).to_json())
     if not replaced:
         result.append(
-            Condition(
-                type, status_text, reason, message, format_timestamp(now), observed_generation
-            ).to_json()
+            Condition(type, status_text, reason, message, format_timestamp(now), observed_generation).to_json()
         )
     return result
 
@@ -188,9 +184,7 @@ def _validate_qualified_key(key: str, path: str) -> list[Problem]:
         problems.append(Problem(path, f"key prefix {prefix!r} must be a DNS subdomain"))
     if not name or len(name) > 63 or not _LABEL_NAME.match(name):
         problems.append(
-            Problem(
-                path, f"key {key!r} must be at most 63 alphanumerics, '-', '_' or '.' (optionally prefix/)"
-            )
+            Problem(path, f"key {key!r} must be at most 63 alphanumerics, '-', '_' or '.' (optionally prefix/)")
         )
     return problems
 
@@ -207,9 +201,7 @@ def validate_labels(labels: object, *, path: str = "metadata.labels") -> list[Pr
         problems.extend(_validate_qualified_key(str(key), field))
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
             problems.append(
-                Problem(
-                    field, f"value {value!r} must be a string of at most 63 alphanumerics, '-', '_' or '.'"
-                )
+                Problem(field, f"value {value!r} must be a string of at most 63 alphanumerics, '-', '_' or '.'")
             )
     return problems
 

@@ -100,9 +100,7 @@ def _message(error: ValidationError) -> str:
         allowed = ", ".join(repr(v) for v in list(error.validator_value))  # type: ignore[arg-type]
         return f"{error.instance!r} is not one of the allowed values: {allowed}"
     if error.validator == "type":
-        return (
-            f"must be of type {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
-        )
+        return f"must be of type {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
     if error.validator == "additionalProperties":
         return f"{error.message}; remove the field or check its spelling"
     return str(error.message)

@@ -6,14 +6,14 @@ Hashing, issuing and checking expiry are tenancy's business; this module only ke
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from blacktop.kernel.errors import ConflictError, NotFoundError
 
@@ -66,6 +66,15 @@ class SqlTokenStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction that takes SQLite's write lock up front, so a read-then-write never deadlocks."""
+        async with self._engine.connect() as conn:
+            if self._engine.dialect.name == "sqlite":
+                await conn.execution_options(sqlite_begin="IMMEDIATE")
+            async with conn.begin():
+                yield conn
+
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:
         try:
@@ -78,7 +87,7 @@ class SqlTokenStore:
     async def add(self, record: ApiTokenRecord) -> ApiTokenRecord:
         """Store ``record``; ConflictError when its id or hash is already stored."""
         with self._guard(f"add API token {record.id}"):
-            async with self._engine.begin() as conn:
+            async with self._writing() as conn:
                 clash = select(ApiTokenRow.id).where(
                     or_(ApiTokenRow.id == record.id, ApiTokenRow.token_hash == record.token_hash)
                 )
@@ -121,13 +130,13 @@ class SqlTokenStore:
     async def mark_used(self, token_id: str, *, at: datetime) -> None:
         """Record that token ``token_id`` authenticated a request at ``at`` (no-op if it was deleted)."""
         with self._guard(f"record use of API token {token_id}"):
-            async with self._engine.begin() as conn:
+            async with self._writing() as conn:
                 await conn.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=at))
 
     async def delete(self, token_id: str) -> None:
         """Revoke token ``token_id``; NotFoundError when there is none."""
         with self._guard(f"delete API token {token_id}"):
-            async with self._engine.begin() as conn:
+            async with self._writing() as conn:
                 result = await conn.execute(delete(ApiTokenRow).where(ApiTokenRow.id == token_id))
         if result.rowcount == 0:
             raise NotFoundError(f"API token {token_id} does not exist; list tokens to find its id")
