@@ -43,6 +43,7 @@ from blacktop.cli import build_app, run_app
 from blacktop.integrations import GitRepositories
 from blacktop.kernel.clock import Clock, SystemClock
 from blacktop.kernel.documents import Limits, iter_objects, load_documents
+from blacktop.kernel.errors import BlacktopError
 from blacktop.kernel.identity import service_caller
 from blacktop.kernel.kinds import KindInfo, KindRegistry
 from blacktop.kernel.resources import Resource
@@ -271,11 +272,12 @@ def _build_engine(settings: Settings, wiring: Wiring) -> reconcile.Engine:
 
 
 async def load_demo(platform: Platform) -> list[str]:
-    """Apply the demo data set shipped with blacktop and its features (idempotent)."""
+    """Apply the demo data set shipped with blacktop and its features, and register the demo catalog (idempotent)."""
+    demo = package_files.files("blacktop.demo")
     files = [
         (f"demo/{entry.name}", entry.read_bytes())
-        for entry in package_files.files("blacktop.demo").iterdir()
-        if entry.name.endswith((".yaml", ".yml"))
+        for entry in demo.iterdir()
+        if entry.name.endswith((".yaml", ".yml", ".json"))
     ]
     documents = []
     for name, content in sorted([*files, *platform.wiring.demo_files]):
@@ -283,7 +285,13 @@ async def load_demo(platform: Platform) -> list[str]:
     items = [(f"{doc.source}#{doc.index + 1}", obj) for doc, obj in iter_objects(documents)]
     ctx = RequestContext(caller=service_caller("demo-loader"), request_id="demo")
     results = await platform.resources.apply(ctx, items)
-    return [f"{r.object['kind']}/{r.object['metadata']['name']} {r.action}" for r in results]
+    lines = [f"{r.object['kind']}/{r.object['metadata']['name']} {r.action}" for r in results]
+    catalog = platform.wiring.services.get("catalog")
+    if catalog is not None:
+        target = Path(str(demo / "catalog" / "all.yaml"))
+        location = await catalog.register("file", str(target), on_conflict="refresh")
+        lines.append(f"catalog location {target} registered ({getattr(location, 'id', '')})")
+    return lines
 
 
 @asynccontextmanager
@@ -320,14 +328,32 @@ async def _serve(settings: Settings) -> None:
         print(f"created the bootstrap admin token in {token_file} (readable only by you)", flush=True)
     elif token_file.exists():
         print(f"admin token: {token_file}", flush=True)
-    if settings.demo:
-        for line in await load_demo(platform):
-            log.info("demo: %s", line)
     config = uvicorn.Config(platform.app, host=settings.host, port=settings.port, log_level="info", lifespan="off")
     server = uvicorn.Server(config)
     print(f"blacktop is up: http://{settings.host}:{settings.port} (state: {settings.database_url})", flush=True)
     async with running(platform):
+        if settings.demo:
+            await _load_demo_when_ready(platform)
         await server.serve()
+
+
+async def _load_demo_when_ready(platform: Platform, *, patience: float = 30.0) -> None:
+    """Load the demo once the features have registered their kinds (an XRD's kinds appear after it reconciles).
+
+    A demo that still does not apply is reported and the platform keeps running.
+    """
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        try:
+            for line in await load_demo(platform):
+                log.info("demo: %s", line)
+            return
+        except BlacktopError as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                problems = "; ".join(p.describe() for p in getattr(exc, "problems", ()))
+                log.error("the demo data could not be loaded: %s %s", exc, problems)
+                return
+            await asyncio.sleep(0.5)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
