@@ -85,7 +85,8 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run ``app`` with blacktop's error mapping; returns the exit status."""
     err = Console(stderr=True, soft_wrap=True)
     try:
-        app(args=argv, standalone_mode=False, obj=CliState())
+        # Without standalone mode, click returns a typer.Exit's code instead of raising it.
+        result = app(args=argv, standalone_mode=False, obj=CliState())
     except BlacktopError as exc:
         return report_error(err, exc)
     except typer.Exit as exc:
@@ -100,7 +101,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:
