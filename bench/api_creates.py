@@ -2,7 +2,9 @@
 
 Starts ``blacktop up`` as a separate process (API, pipeline, engine, all of it), then creates
 ``--count`` objects over HTTP with ``--concurrency`` clients in flight and reports the rate and the
-latency percentiles of the create calls.
+latency percentiles of the create calls. The objects are EnvironmentConfigs: a plain data kind with
+no controller, so the figure is the write pipeline's own cost (authenticate, authorize, validate,
+admit, store, audit, event), not a controller's.
 
     .venv/bin/python bench/api_creates.py --count 3000
     .venv/bin/python bench/api_creates.py --count 3000 --database-url postgresql://postgres@127.0.0.1:5432/postgres
@@ -55,15 +57,13 @@ async def run(base: str, count: int, concurrency: int, prefix: str) -> list[floa
             while not queue.empty():
                 i = queue.get_nowait()
                 body = {
-                    "apiVersion": "tenancy.blacktop.dev/v1alpha1",
-                    "kind": "RoleBinding",
+                    "apiVersion": "apiextensions.crossplane.io/v1beta1",
+                    "kind": "EnvironmentConfig",
                     "metadata": {"name": f"{prefix}-{i}", "labels": {"bench": "creates", "shard": str(i % 10)}},
-                    "spec": {"role": "viewer", "subjects": [{"kind": "User", "name": f"user-{i}"}]},
+                    "data": {"region": "eu-west-1", "index": i, "tags": {"team": f"team-{i % 20}"}},
                 }
                 started = time.perf_counter()
-                response = await client.post(
-                    f"/apis/tenancy.blacktop.dev/v1alpha1/namespaces/ns-{i % 20}/rolebindings", json=body
-                )
+                response = await client.post("/apis/apiextensions.crossplane.io/v1beta1/environmentconfigs", json=body)
                 latencies.append(time.perf_counter() - started)
                 if response.status_code != 201:
                     raise SystemExit(f"create failed: {response.status_code} {response.text}")
