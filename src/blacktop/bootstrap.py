@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import socket
 import sys
 import uuid
@@ -334,6 +335,10 @@ async def _serve(settings: Settings) -> None:
     async with running(platform):
         if settings.demo:
             await _load_demo_when_ready(platform)
+        # uvicorn re-raises the signal that stopped it once it has shut down; with these handlers in
+        # place that re-raise returns here, so the features' shutdown (embedded servers, workers) runs.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, lambda *_: None)
         await server.serve()
 
 
