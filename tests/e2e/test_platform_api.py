@@ -231,8 +231,13 @@ async def test_audit_verify_names_a_row_edited_in_the_database(api: httpx.AsyncC
     records = (await api.get("/api/v1/audit/records", params={"kind": "Group"})).json()["items"]
     victim = records[2]["seq"]
     db_file = platform.settings.data_dir / "state.db"
-    with sqlite3.connect(db_file) as conn:
-        changed = conn.execute("UPDATE audit_records SET actor = 'user:mallory' WHERE seq = ?", (victim,)).rowcount
+
+    def tamper() -> int:
+        with sqlite3.connect(db_file, timeout=30) as conn:
+            return conn.execute("UPDATE audit_records SET actor = 'user:mallory' WHERE seq = ?", (victim,)).rowcount
+
+    # In a thread: the platform shares this event loop and may hold the write lock across an await.
+    changed = await asyncio.to_thread(tamper)
     assert changed == 1
     report = (await api.post("/api/v1/audit/verify")).json()
     assert report["ok"] is False

@@ -72,6 +72,20 @@ async def create(url: str, objects: list[dict[str, Any]]) -> None:
         await db.dispose()
 
 
+def wait_for_members(url: str, group: str, count: int, *, timeout: float = 60.0) -> None:
+    """Block until ``count`` replicas heartbeat in the lease group (a slow start must not skew the test)."""
+    libpq = url.replace("postgresql+psycopg://", "postgresql://")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(libpq) as conn:
+            row = conn.execute('SELECT count(*) FROM members WHERE "group" = %s', (group,)).fetchone()
+        if row is not None and row[0] >= count:
+            time.sleep(1.0)  # one rebalance round, so each replica holds its share
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{count} replicas did not join lease group {group} within {timeout} s")
+
+
 def start(args: dict[str, str], member: str, logs: Path) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-m", "tests.integration.resources.providers.replica_runner", "--member", member]
     for name, value in args.items():
@@ -95,7 +109,7 @@ def test_two_replicas_never_provision_the_same_claim_twice(
             "log-table": log, "secrets-table": sink}  # fmt: skip
     replicas = [start(args, "replica-a", tmp_path), start(args, "replica-b", tmp_path)]
     try:
-        time.sleep(1.0)  # both join before the work appears, so both hold shards
+        wait_for_members(postgres_url, args["lease-group"], 2)  # both hold shards before the work appears
         asyncio.run(create(postgres_url, objects))
         created_at = time.monotonic()
         deadline = time.monotonic() + 60
