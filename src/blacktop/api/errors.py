@@ -15,21 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from blacktop.kernel.errors import BlacktopError, Problem
+from blacktop.kernel.errors import BlacktopError, Problem, status_code
 from blacktop.kernel.schemas import format_path
 
 log = logging.getLogger("blacktop.api")
-
-STATUS_BY_REASON = {
-    "Invalid": 422,
-    "RequestEntityTooLarge": 413,
-    "Unauthorized": 401,
-    "Forbidden": 403,
-    "NotFound": 404,
-    "Conflict": 409,
-    "ServiceUnavailable": 503,
-    "TemporaryFailure": 503,
-}
 
 
 def status_body(
@@ -65,7 +54,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BlacktopError)
     async def _blacktop(request: Request, exc: BlacktopError) -> JSONResponse:
-        code = STATUS_BY_REASON.get(exc.reason, 500)
+        code = status_code(exc)
         problems = getattr(exc, "problems", ())
         headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
         return JSONResponse(

@@ -19,7 +19,7 @@ from typing import Any
 
 from blacktop.kernel import kinds as kinds_mod
 from blacktop.kernel.clock import Clock
-from blacktop.kernel.errors import BlacktopError, InputError, NotFoundError, Problem
+from blacktop.kernel.errors import BlacktopError, InputError, NotFoundError, Problem, status_code
 from blacktop.kernel.identity import Caller
 from blacktop.kernel.kinds import KindInfo, KindRegistry
 from blacktop.kernel.ports import EventType, ListPage, ListQuery, ResourceStore, ResourceTransaction, WatchEvent
@@ -28,16 +28,6 @@ from blacktop.kernel.selectors import FieldSelector, LabelSelector
 
 from . import objects
 from .ports import Admission, AuditTrail, Authorizer, Operation, Verb, WriteListener
-
-_STATUS_CODES = {
-    "Invalid": 422,
-    "RequestEntityTooLarge": 413,
-    "Unauthorized": 401,
-    "Forbidden": 403,
-    "NotFound": 404,
-    "Conflict": 409,
-    "ServiceUnavailable": 503,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +94,7 @@ class ResourceService:
         obj = await self.store.get(self._key(kind, namespace, name))
         if obj is None:
             raise NotFoundError(f"{kind.plural} {name!r} not found{_in(namespace)}")
-        return _at_version(obj, kind)
+        return obj
 
     async def list(
         self,
@@ -263,7 +253,7 @@ class ResourceService:
                 raise NotFoundError(f"{kind.plural} {name!r} not found{_in(ns)}")
             desired = kinds_mod.validate_object(kind, change(old), version=kind.storage_version)
             if desired == old:
-                return _at_version(old, kind)
+                return old
             await self._admission.admit(operation=Operation.UPDATE, kind=kind, obj=desired, old=old, caller=ctx.caller)
             version = str(old["metadata"].get("resourceVersion"))
             if objects.is_finalized(desired):
@@ -460,7 +450,7 @@ class ResourceService:
         name: str | None,
         exc: BlacktopError,
     ) -> None:
-        code = _STATUS_CODES.get(exc.reason, 500)
+        code = status_code(exc)
         outcome = "denied" if code in (401, 403) else "rejected"
         if verb in (Verb.GET, Verb.LIST, Verb.WATCH) and outcome != "denied":
             return
@@ -511,10 +501,6 @@ def _name_of(obj: Mapping[str, Any]) -> str:
 def _version_of(obj: Mapping[str, Any]) -> str | None:
     api_version = str(obj.get("apiVersion", ""))
     return api_version.rpartition("/")[2] or None
-
-
-def _at_version(obj: Resource, kind: KindInfo) -> Resource:
-    return obj
 
 
 def _in(namespace: str | None) -> str:

@@ -113,3 +113,21 @@ class PermanentFailure(BlacktopError):
     """A reconcile outcome: retrying will not help until the object changes."""
 
     reason = "PermanentFailure"
+
+
+STATUS_BY_REASON = {
+    "Invalid": 422,
+    "RequestEntityTooLarge": 413,
+    "Unauthorized": 401,
+    "Forbidden": 403,
+    "NotFound": 404,
+    "Conflict": 409,
+    "ServiceUnavailable": 503,
+    "TemporaryFailure": 503,
+}
+"""The status code each error kind is reported with, in API responses and in audit records alike."""
+
+
+def status_code(error: BlacktopError) -> int:
+    """The status code ``error`` is reported with; 500 for anything not raised on purpose."""
+    return STATUS_BY_REASON.get(error.reason, 500)
