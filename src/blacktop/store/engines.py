@@ -87,9 +87,10 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's begin event own BEGIN, so reads are transactional too.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # busy_timeout first: switching a fresh file to WAL needs a lock another process may hold.
         for pragma in (
-            "journal_mode=WAL",
             f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            "journal_mode=WAL",
             "foreign_keys=ON",
             "synchronous=NORMAL",
         ):
