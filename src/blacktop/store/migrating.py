@@ -2,13 +2,19 @@
 
 blacktop migrates itself when it starts (``blacktop up``, the API, engine workers), so several
 processes may start together against one PostgreSQL: each migration run holds an advisory lock
-(SQLite: ``BEGIN IMMEDIATE``), and the second process finds the schema already at head. The
+(SQLite: an exclusive lock on a ``<database>.migrate.lock`` file beside it, since a fresh file's
+switch to WAL and Alembic's first statements can otherwise deadlock on SQLite's own locks), and
+the second process finds the schema already at head. The
 script location is resolved next to this module, so it works from an installed wheel as well as
 from a checkout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -17,7 +23,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import errors
@@ -59,18 +65,40 @@ def current_revisions(connection: Connection) -> tuple[str, ...]:
     return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
+@contextlib.contextmanager
+def _sqlite_migration_lock(url: URL) -> Iterator[None]:
+    """Hold an exclusive advisory lock beside the SQLite file at ``url`` (nothing for in-memory)."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    with open(lock_path, "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 async def migrate(target: str | URL | AsyncEngine) -> None:
     """Upgrade the database at ``target`` (a URL or an engine) to the newest schema.
 
     Raises ``UnavailableError`` when the database cannot be reached.
     """
     engine = target if isinstance(target, AsyncEngine) else build_engine(target)
+    lock = _sqlite_migration_lock(make_url(engine.url))
     try:
-        async with engine.connect() as conn:
-            if engine.dialect.name == "sqlite":
-                await conn.execution_options(sqlite_begin="IMMEDIATE")
-            async with conn.begin():
-                await conn.run_sync(_upgrade)
+        # flock blocks, so it is taken on a worker thread, never on the event loop.
+        await asyncio.to_thread(lock.__enter__)
+        try:
+            async with engine.connect() as conn:
+                if engine.dialect.name == "sqlite":
+                    await conn.execution_options(sqlite_begin="IMMEDIATE")
+                async with conn.begin():
+                    await conn.run_sync(_upgrade)
+        finally:
+            lock.__exit__(None, None, None)
     except Exception as exc:
         if errors.is_translatable(exc):
             raise errors.translate(exc, url=engine.url, action="migrate the database") from exc
@@ -84,7 +112,7 @@ def upgrade_to_head(url: str | URL) -> None:
     """Blocking twin of ``migrate`` for callers without an event loop (CLI commands, test setup)."""
     engine = build_sync_engine(url)
     try:
-        with engine.connect() as conn:
+        with _sqlite_migration_lock(engine.url), engine.connect() as conn:
             if engine.dialect.name == "sqlite":
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
