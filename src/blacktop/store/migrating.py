@@ -68,11 +68,12 @@ def current_revisions(connection: Connection) -> tuple[str, ...]:
 @contextlib.contextmanager
 def _sqlite_migration_lock(url: URL) -> Iterator[None]:
     """Hold an exclusive advisory lock beside the SQLite file at ``url`` (nothing for in-memory)."""
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    database = Path(url.database or ":memory:")
+    if url.get_backend_name() != "sqlite" or database.name == ":memory:" or not database.parent.is_dir():
+        # A missing directory is left for the driver to report, in its own words.
         yield
         return
-    lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    lock_path = database.with_name(database.name + ".migrate.lock")
     with open(lock_path, "a+b") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:

@@ -52,6 +52,8 @@ async def _settled_driver_threads() -> AsyncIterator[None]:
     before = set(threading.enumerate())
     yield
     for thread in set(threading.enumerate()) - before:
+        if thread.name.startswith("asyncio_"):
+            continue  # the loop's own executor workers, which the loop shuts down itself
         await asyncio.to_thread(thread.join, 10)
 
 
