@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -77,6 +78,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--py-spy", default="", help="record the server with py-spy into this file (collapsed stacks)")
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
@@ -88,8 +90,12 @@ def main() -> None:
             env["BLACKTOP_DATABASE_URL"] = url
             label = "postgresql"
         blacktop = Path(sys.executable).parent / "blacktop"
+        command = [str(blacktop), "up", "--data-dir", data, "--port", str(port)]
+        if args.py_spy:
+            py_spy = Path(sys.executable).parent / "py-spy"
+            command = [str(py_spy), "record", "-r", "200", "-f", "raw", "-o", args.py_spy, "--", *command]
         server = subprocess.Popen(
-            [str(blacktop), "up", "--data-dir", data, "--port", str(port)],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -108,8 +114,8 @@ def main() -> None:
             latencies = asyncio.run(run(base, args.count, args.concurrency, "rb"))
             elapsed = time.perf_counter() - started
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.send_signal(signal.SIGINT if args.py_spy else signal.SIGTERM)
+            server.wait(timeout=60)
             if dropped:
                 with psycopg.connect(args.database_url, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{dropped}" WITH (FORCE)')

@@ -246,7 +246,7 @@ async def build_platform(settings: Settings, *, clock: Clock | None = None) -> P
     app = create_app(services, extra_routers=wiring.routers)
     engine = _build_engine(settings, wiring) if settings.engine.enabled else None
     if engine is not None:
-        service.add_listener(lambda obj: engine.notify(int((obj.get("metadata") or {}).get("resourceVersion") or 0)))
+        state.subscribe(engine.deliver)
     return Platform(settings, db, state, kinds, service, tokens, metrics, app, engine, clock, wiring)
 
 

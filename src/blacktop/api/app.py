@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from blacktop.telemetry import PlatformMetrics
 
 from . import errors
 from .deps import ApiServices
@@ -29,17 +32,43 @@ def create_app(services: ApiServices, *, extra_routers: list[APIRouter] | None =
     for router in extra_routers or []:
         app.include_router(router)
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = route.path if isinstance(route, APIRoute) else "unmatched"
-        services.metrics.observe_request(
-            method=request.method, route=template, code=response.status_code, seconds=time.perf_counter() - started
-        )
-        response.headers["X-Request-Id"] = request.state.request_id
-        return response
-
+    app.add_middleware(RequestObserver, metrics=services.metrics)
     return app
+
+
+class RequestObserver:
+    """Gives each request an id (``X-Request-Id``, echoed back) and records its route, code and duration.
+
+    A plain ASGI middleware rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
+    runs every request through an extra task and memory stream, which costs more than the write
+    pipeline's own audit step.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: PlatformMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id") or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            template = route.path if isinstance(route, APIRoute) else "unmatched"
+            self._metrics.observe_request(
+                method=scope["method"], route=template, code=status, seconds=time.perf_counter() - started
+            )

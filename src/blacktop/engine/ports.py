@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from blacktop.kernel.ports import ListPage, ListQuery, WatchEvent
+from blacktop.kernel.ports import EventPage, ListPage, ListQuery, WatchEvent
 from blacktop.kernel.resources import Resource, ResourceKey
 
 
@@ -30,6 +30,10 @@ class ResourceSource(Protocol):
         self, *, since: int, kinds: Collection[tuple[str, str]] | None = None, limit: int = 500
     ) -> Sequence[WatchEvent]:
         """Events with revision greater than ``since``, oldest first; ``kinds`` are (group, kind) pairs."""
+        ...
+
+    async def event_page(self, *, since: int, kinds: Collection[tuple[str, str]], limit: int = 500) -> EventPage:
+        """Events of ``kinds`` after ``since``, and the revision through which every event has been read."""
         ...
 
     async def current_revision(self) -> int:

@@ -1,8 +1,11 @@
 """The engine: follow the store, queue the keys that changed, and run controllers on them.
 
 For every kind with a controller the engine lists the objects once, then follows the store's
-event log from the revision of that list, polling at a short interval and at once when the API
-server calls ``notify`` after a commit. The objects it has seen are kept in memory, so a
+event log from the revision of that list. The store in this process hands each committed
+transaction's events to ``deliver``, which applies them without a read when they follow on from
+the last revision the engine has seen; a gap (another replica wrote in between, or a commit the
+engine was not told of) makes it read the log instead, as it also does at a short interval. The
+objects it has seen are kept in memory, so a
 reconcile starts without a database read; a plan made from a cached object that has since moved
 on fails with a conflict on its first write and is simply retried. A periodic resync queues
 every object again, so a lost event or a failed external call is corrected eventually
@@ -17,14 +20,14 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 
 from blacktop.kernel.clock import Clock
 from blacktop.kernel.errors import ConflictError, NotFoundError, PermanentFailure, TemporaryFailure
-from blacktop.kernel.ports import EventType, ListQuery
+from blacktop.kernel.ports import EventType, ListQuery, WatchEvent
 from blacktop.kernel.resources import Resource, ResourceKey
 
 from . import applying, controllers, leasing, queueing
@@ -148,9 +151,26 @@ class Engine:
         return self._cache.get(key)
 
     def notify(self, revision: int | None = None) -> None:
-        """Read the event log now rather than at the next poll (the API server calls this after commits)."""
+        """Read the event log now rather than at the next poll."""
         if revision is None or revision > self._since:
             self._wakeup.set()
+
+    def deliver(self, events: Sequence[WatchEvent]) -> None:
+        """Take in one committed transaction's events (a ``CommitListener`` for the store).
+
+        They are applied at once when they follow on from the newest revision seen; otherwise the
+        event log is read, which also picks them up.
+        """
+        if not events or events[-1].revision <= self._since:
+            return
+        if events[0].revision != self._since + 1 or len(self._primed) != len(self._registry.kinds()):
+            self._wakeup.set()
+            return
+        for event in events:
+            key = ResourceKey.of(event.object)
+            if self._registry.get(key.group, key.kind) is not None:
+                self._apply_event(event)
+        self._since = events[-1].revision
 
     async def prime(self) -> None:
         """List every controlled kind not listed yet, cache the objects and queue them."""
@@ -177,18 +197,22 @@ class Engine:
         """Read one batch of events, update the cache and queue the keys; returns how many were read."""
         if self._primed != set(self._registry.kinds()):
             await self.prime()
-        events = await self._source.events(
+        page = await self._source.event_page(
             since=self._since, kinds=self._registry.kinds(), limit=self._settings.event_batch
         )
-        for event in events:
-            if event.type is EventType.DELETED:
-                key = ResourceKey.of(event.object)
-                self._cache.pop(key, None)
-                self._backoff.forget(key)
-            else:
-                self._remember(event.object)
-            self._since = max(self._since, event.revision)
-        return len(events)
+        for event in page.events:
+            if event.revision > self._since:
+                self._apply_event(event)
+        self._since = max(self._since, page.through)
+        return len(page.events)
+
+    def _apply_event(self, event: WatchEvent) -> None:
+        if event.type is EventType.DELETED:
+            key = ResourceKey.of(event.object)
+            self._cache.pop(key, None)
+            self._backoff.forget(key)
+        else:
+            self._remember(event.object)
 
     def resync(self) -> None:
         """Queue every cached object this process may own."""

@@ -9,7 +9,7 @@ every later change exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +35,22 @@ class WatchEvent:
     revision: int
     type: EventType
     object: Resource
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """Events read from the log, and the revision through which the reader has now seen every event.
+
+    ``through`` is the newest revision at the time of the read when the page was not cut short by
+    its limit, else the last event's revision; a follower resumes from it.
+    """
+
+    events: Sequence[WatchEvent]
+    through: int
+
+
+CommitListener = Callable[[Sequence[WatchEvent]], None]
+"""Called by a store in this process with the events of each transaction it committed, in commit order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +162,18 @@ class ResourceStore(Protocol):
         self, *, since: int, kinds: Collection[tuple[str, str]] | None = None, limit: int = 500
     ) -> Sequence[WatchEvent]:
         """Events with revision greater than ``since``, oldest first; ``kinds`` are (group, kind) pairs."""
+        ...
+
+    async def event_page(self, *, since: int, kinds: Collection[tuple[str, str]], limit: int = 500) -> EventPage:
+        """Like ``events``, with the revision through which the log has been read (see ``EventPage``)."""
+        ...
+
+    def subscribe(self, listener: CommitListener) -> None:
+        """Call ``listener`` after every transaction this store instance commits, in commit order.
+
+        Listeners run synchronously while the next writer waits, so they must be quick and must not
+        write; they see only this process's writes (other replicas' changes show as a revision gap).
+        """
         ...
 
     async def current_revision(self) -> int:

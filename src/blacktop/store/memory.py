@@ -19,6 +19,8 @@ from blacktop.kernel.errors import ConflictError, InputError, NotFoundError, Pro
 from blacktop.kernel.ports import (
     AuditQuery,
     AuditRecord,
+    CommitListener,
+    EventPage,
     EventType,
     ListPage,
     ListQuery,
@@ -137,6 +139,11 @@ class InMemoryResourceStore:
         self._state = _State()
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
+        self._listeners: list[CommitListener] = []
+
+    def subscribe(self, listener: CommitListener) -> None:
+        """Call ``listener`` with the events of every committed transaction, in commit order."""
+        self._listeners.append(listener)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[ResourceTransaction]:
@@ -148,6 +155,9 @@ class InMemoryResourceStore:
             tx = InMemoryResourceTransaction(self._state, clock=self._clock)
             yield tx
             tx.apply()
+            if tx.events:
+                committed = [dataclasses.replace(e, object=records.copy_document(e.object)) for e in tx.events]
+                writing.tell_listeners(self._listeners, committed)
 
     async def get(self, key: ResourceKey) -> Resource | None:
         """The current object, or None."""
@@ -207,6 +217,12 @@ class InMemoryResourceStore:
             if event.revision > since and (wanted is None or (key.group, key.kind) in wanted):
                 found.append(dataclasses.replace(event, object=records.copy_document(event.object)))
         return found
+
+    async def event_page(self, *, since: int, kinds: Collection[tuple[str, str]], limit: int = 500) -> EventPage:
+        """Events of ``kinds`` after ``since`` and the revision through which the log was read."""
+        events = await self.events(since=since, kinds=kinds, limit=max(limit, 1)) if kinds else []
+        through = events[-1].revision if len(events) >= limit else max(await self.current_revision(), since)
+        return EventPage(events=events, through=through)
 
     async def current_revision(self) -> int:
         """The newest revision written (0 before the first write)."""

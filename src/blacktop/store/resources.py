@@ -27,6 +27,8 @@ from blacktop.kernel.errors import ConflictError, InputError, Problem
 from blacktop.kernel.ports import (
     AuditQuery,
     AuditRecord,
+    CommitListener,
+    EventPage,
     EventType,
     ListPage,
     ListQuery,
@@ -65,6 +67,11 @@ class SqlResourceTransaction:
         self._clock = clock
         self._guard = guard
         self._insert_resource = insert_resource
+        self.events: list[WatchEvent] = []
+        """The events this transaction appended, for the store's commit listeners."""
+
+    def _committed(self, revision: int, type_: EventType, obj: Resource) -> None:
+        self.events.append(WatchEvent(revision, type_, records.copy_document(obj)))
 
     async def _stored(self, key: ResourceKey) -> tuple[str, int, Resource] | None:
         row = (await self._conn.execute(statements.SELECT_STORED, _key_params(key))).first()
@@ -101,6 +108,7 @@ class SqlResourceTransaction:
             writing.with_version(obj, revision)
             await self._write_labels(uid, key, records.labels_of(obj))
             await self._append_event(revision, EventType.ADDED, key, obj)
+        self._committed(revision, EventType.ADDED, obj)
         return obj
 
     async def update(self, obj: Resource, *, expected_version: str | None) -> Resource:
@@ -122,6 +130,7 @@ class SqlResourceTransaction:
                 await self._conn.execute(statements.DELETE_LABELS, {"uid": uid})
                 await self._write_labels(uid, key, labels)
             await self._append_event(revision, EventType.MODIFIED, key, obj)
+        self._committed(revision, EventType.MODIFIED, obj)
         return obj
 
     async def delete(self, key: ResourceKey, *, expected_version: str | None) -> Resource:
@@ -138,7 +147,9 @@ class SqlResourceTransaction:
             revision = int(
                 await self._conn.scalar(statements.INSERT_EVENT_AT_NEXT_REVISION, params | _key_params(key)) or 0
             )
-        return writing.with_version(old, revision)
+        deleted = writing.with_version(old, revision)
+        self._committed(revision, EventType.DELETED, deleted)
+        return deleted
 
     async def last_audit(self) -> AuditRecord | None:
         """The newest audit record; the write lock is held, so no other writer can append meanwhile."""
@@ -185,6 +196,11 @@ class SqlResourceStore:
         self._is_postgres = engine.dialect.name == "postgresql"
         self._local_writes = asyncio.Lock()
         self._insert_resource = statements.insert_resource(engine.dialect.name)
+        self._listeners: list[CommitListener] = []
+
+    def subscribe(self, listener: CommitListener) -> None:
+        """Call ``listener`` with the events of every transaction committed here, in commit order."""
+        self._listeners.append(listener)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[ResourceTransaction]:
@@ -200,9 +216,13 @@ class SqlResourceStore:
                     async with conn.begin():
                         if self._is_postgres:
                             await conn.execute(_TAKE_WRITE_LOCK)
-                        yield SqlResourceTransaction(
+                        tx = SqlResourceTransaction(
                             conn, clock=self._clock, guard=self._guard, insert_resource=self._insert_resource
                         )
+                        yield tx
+            # Still under the local write lock, so listeners hear of commits in revision order.
+            if tx.events:
+                writing.tell_listeners(self._listeners, tx.events)
 
     @asynccontextmanager
     async def _snapshot(self, action: str) -> AsyncIterator[AsyncConnection]:
@@ -259,6 +279,19 @@ class SqlResourceStore:
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(stmt)).all()
         return [records.event_from_row(row[0], row[1], writing.with_version(row[2], row[0])) for row in rows]
+
+    async def event_page(self, *, since: int, kinds: Collection[tuple[str, str]], limit: int = 500) -> EventPage:
+        """Events of ``kinds`` after ``since`` and the revision through which the log was read, in one snapshot."""
+        stmt = select(EventRow.revision, EventRow.type, EventRow.object).where(EventRow.revision > since)
+        if kinds:
+            stmt = stmt.where(or_(*(and_(EventRow.group == g, EventRow.kind == k) for g, k in kinds)))
+        stmt = stmt.order_by(EventRow.revision).limit(max(limit, 1))
+        async with self._snapshot("read events") as conn:
+            newest = await _newest_revision(conn)
+            rows = (await conn.execute(stmt)).all() if kinds else []
+        events = [records.event_from_row(row[0], row[1], writing.with_version(row[2], row[0])) for row in rows]
+        through = events[-1].revision if len(events) >= limit else max(newest, since)
+        return EventPage(events=events, through=through)
 
     async def current_revision(self) -> int:
         """The newest revision written (0 before the first write)."""

@@ -6,8 +6,14 @@ same messages. A stale ``expected_version`` is a 409 that tells the caller what 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 from blacktop.kernel.errors import ConflictError, NotFoundError
+from blacktop.kernel.ports import CommitListener, WatchEvent
 from blacktop.kernel.resources import Resource, ResourceKey
+
+log = logging.getLogger(__name__)
 
 
 def already_exists(key: ResourceKey) -> ConflictError:
@@ -50,3 +56,12 @@ def with_version(obj: Resource, revision: int) -> Resource:
     """``obj`` with ``metadata.resourceVersion`` set to ``revision`` (in place; returned for chaining)."""
     obj.setdefault("metadata", {})["resourceVersion"] = str(revision)
     return obj
+
+
+def tell_listeners(listeners: Sequence[CommitListener], events: Sequence[WatchEvent]) -> None:
+    """Hand committed ``events`` to each listener; a failing listener stops neither the others nor the write."""
+    for listener in listeners:
+        try:
+            listener(events)
+        except Exception:
+            log.exception("a commit listener failed on revisions %s-%s", events[0].revision, events[-1].revision)

@@ -223,9 +223,7 @@ class Runtime:
             ),
             lease_store=lease_store,
         )
-        self.w.resources.add_listener(
-            lambda obj: built.notify(int((obj.get("metadata") or {}).get("resourceVersion") or 0))
-        )
+        self.w.store.subscribe(built.deliver)
         return built
 
 

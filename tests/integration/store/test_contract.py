@@ -435,6 +435,48 @@ async def test_events_resume_from_any_revision(store: ResourceStore) -> None:
     assert await store.events(since=0, kinds=[]) == []
 
 
+async def test_an_event_page_says_through_which_revision_the_log_was_read(store: ResourceStore) -> None:
+    await create(store, widget("a"), widget("b"))
+    await create(store, tenant("t"))
+
+    tenants = await store.event_page(since=0, kinds=[(GROUP, "Tenant")])
+    assert [e.revision for e in tenants.events] == [3]
+    assert tenants.through == 3
+    only_widgets = await store.event_page(since=0, kinds=[(GROUP, "Widget")])
+    assert [e.revision for e in only_widgets.events] == [1, 2]
+    assert only_widgets.through == 3  # revision 3 was read too: it is simply not a Widget
+    cut_short = await store.event_page(since=0, kinds=[(GROUP, "Widget")], limit=1)
+    assert [e.revision for e in cut_short.events] == [1]
+    assert cut_short.through == 1
+    nothing = await store.event_page(since=3, kinds=[(GROUP, "Widget")])
+    assert (list(nothing.events), nothing.through) == ([], 3)
+
+
+async def test_listeners_hear_of_each_commit_in_order_and_never_of_a_rolled_back_one(store: ResourceStore) -> None:
+    heard: list[list[tuple[int, EventType, str]]] = []
+    store.subscribe(lambda events: heard.append([(e.revision, e.type, e.object["metadata"]["name"]) for e in events]))
+    store.subscribe(lambda events: 1 / 0)  # a failing listener neither stops the others nor the write
+
+    [a, b] = await create(store, widget("a"), widget("b"))
+
+    async def rolled_back() -> None:
+        async with store.transaction() as tx:
+            await tx.create(widget("never"))
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        await rolled_back()
+    a2 = await replace(store, widget("a", size=2), expected_version=version(a))
+    await remove(store, widget_key("b"), expected_version=version(b))
+
+    assert heard == [
+        [(1, EventType.ADDED, "a"), (2, EventType.ADDED, "b")],
+        [(3, EventType.MODIFIED, "a")],
+        [(4, EventType.DELETED, "b")],
+    ]
+    assert await store.get(widget_key("a")) == a2
+
+
 async def test_every_event_revision_is_the_resource_version_it_wrote(store: ResourceStore) -> None:
     async with store.transaction() as tx:
         first = await tx.create(widget("a"))

@@ -16,7 +16,7 @@ from typing import Any
 
 from blacktop.kernel.clock import Clock, format_timestamp
 from blacktop.kernel.errors import ConflictError, NotFoundError
-from blacktop.kernel.ports import EventType, ListPage, ListQuery, WatchEvent
+from blacktop.kernel.ports import EventPage, EventType, ListPage, ListQuery, WatchEvent
 from blacktop.kernel.resources import Resource, ResourceKey, json_merge_patch
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -110,6 +110,11 @@ class InMemoryResources:
             if wanted is None or (ResourceKey.of(e.object).group, ResourceKey.of(e.object).kind) in wanted
         ]
         return found[:limit]
+
+    async def event_page(self, *, since: int, kinds: Collection[tuple[str, str]], limit: int = 500) -> EventPage:
+        """Events after ``since`` and the revision read through."""
+        found = await self.events(since=since, kinds=kinds, limit=limit)
+        return EventPage(found, found[-1].revision if len(found) >= limit else max(len(self.log), since))
 
     async def current_revision(self) -> int:
         """The newest revision."""
