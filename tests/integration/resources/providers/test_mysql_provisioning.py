@@ -3,7 +3,9 @@
 Test design notes: two teams each get a database; the first team's user logs in with the
 generated password, works in its own database, and is refused the other team's (``USE`` and a
 qualified ``SELECT``). Wrong passwords are refused (MariaDB checks them on 127.0.0.1). Grants
-added by hand on another database are revoked on the next reconcile.
+added by hand on another database are revoked on the next reconcile; a user dropped, given another
+password or stripped of its grant by hand is back on the next reconcile, with the password the
+connection secret holds and its data untouched.
 """
 
 from __future__ import annotations
@@ -114,3 +116,43 @@ async def test_deletion_removes_database_and_user(
     assert admin(mysql_admin_url, f"SHOW DATABASES LIKE '{secret['database']}'") == []
     assert admin(mysql_admin_url, f"SELECT 1 FROM mysql.user WHERE User = '{secret['username']}'") == []
     assert sink.secrets == {}
+
+
+def count_orders(url: str, secret: dict[str, str]) -> int:
+    """Rows in the tenant's ``orders`` table, read as the tenant."""
+    with connect(url, user=secret["username"], password=secret["password"],
+                 database=secret["database"]) as conn, conn.cursor() as cur:  # fmt: skip
+        cur.execute("SELECT count(*) FROM orders")
+        row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+DRIFT_BY_HAND = {
+    "user-dropped": "DROP USER '{user}'@'%'",
+    "password-changed": "ALTER USER '{user}'@'%' IDENTIFIED BY 'set-by-hand'",
+    "own-grant-revoked": "REVOKE ALL PRIVILEGES ON `{database}`.* FROM '{user}'@'%'",
+}
+
+
+@pytest.mark.parametrize("drift", DRIFT_BY_HAND.values(), ids=DRIFT_BY_HAND.keys())
+async def test_user_broken_by_hand_comes_back_on_resync(
+    provider: LocalProvider, sink: InMemoryConnectionSecretSink, mysql_admin_url: str, drift: str
+) -> None:
+    obj = managed(KIND, team())
+    try:
+        secret = await provision(provider, obj, sink)
+        with connect(mysql_admin_url, user=secret["username"], password=secret["password"],
+                     database=secret["database"]) as conn, conn.cursor() as cur:  # fmt: skip
+            cur.execute("CREATE TABLE orders (id int)")
+            cur.execute("INSERT INTO orders VALUES (1)")
+        admin(mysql_admin_url, drift.format(user=secret["username"], database=secret["database"]))
+        with pytest.raises(pymysql.err.OperationalError):
+            count_orders(mysql_admin_url, secret)
+
+        assert await provision(provider, obj, sink) == secret, "repaired with the password the secret holds"
+        assert count_orders(mysql_admin_url, secret) == 1, "the user is back on its own database, data untouched"
+        grants = " ".join(g[0] for g in admin(mysql_admin_url, f"SHOW GRANTS FOR '{secret['username']}'@'%'"))
+        assert f"ALL PRIVILEGES ON `{secret['database']}`.*" in grants, grants
+    finally:
+        await provider.finalize(KIND, obj)

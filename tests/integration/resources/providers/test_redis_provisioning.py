@@ -2,11 +2,14 @@
 
 Test design notes: the user authenticates with the generated password, works under its prefix,
 and is refused keys and channels of another prefix, and administrative or dangerous commands
-(FLUSHALL, KEYS, CONFIG, EVAL). After deletion the credentials no longer authenticate.
+(FLUSHALL, KEYS, CONFIG, EVAL). After deletion the credentials no longer authenticate. A user
+deleted, given another password or disabled by hand is back on the next reconcile, with the
+password the connection secret holds and still confined to its prefix.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,4 +85,50 @@ async def test_user_is_confined_to_its_prefix_and_to_safe_commands(
             keys = list(admin.scan_iter(f"{obj['metadata']['namespace']}:*"))
             if keys:
                 admin.delete(*keys)
+        admin.close()
+
+
+DRIFT_BY_HAND: dict[str, Callable[[redis.Redis, str], Any]] = {
+    "user-deleted": lambda admin, user: admin.acl_deluser(user),
+    "password-reset": lambda admin, user: admin.acl_setuser(user, reset_passwords=True, passwords=["+set-by-hand"]),
+    "disabled": lambda admin, user: admin.acl_setuser(user, enabled=False),
+}
+
+
+@pytest.mark.parametrize("drift", DRIFT_BY_HAND.values(), ids=DRIFT_BY_HAND.keys())
+async def test_user_broken_by_hand_comes_back_on_resync(
+    redis_admin: RedisAclAdmin,
+    sink: InMemoryConnectionSecretSink,
+    redis_admin_url: str,
+    drift: Callable[[redis.Redis, str], Any],
+) -> None:
+    provider = provider_for(sink, redis=redis_admin)
+    obj = managed(KIND, team(), "cache")
+    admin = redis.Redis.from_url(redis_admin_url)
+    try:
+        outcome = await provider.reconcile(KIND, obj, now=NOW)
+        assert outcome.ready, outcome.message
+        obj["status"] = {"atProvider": dict(outcome.at_provider)}
+        secret: dict[str, Any] = dict(sink.secrets[model.SecretRef(obj["metadata"]["namespace"], "cache-conn")])
+        prefix = secret["keyPrefix"]
+        tenant(redis_admin_url, secret).set(prefix + "k", "v")
+        drift(admin, secret["username"])
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            tenant(redis_admin_url, secret).ping()
+
+        outcome = await provider.reconcile(KIND, obj, now=NOW)
+        assert outcome.ready, outcome.message
+        assert dict(sink.secrets[model.SecretRef(obj["metadata"]["namespace"], "cache-conn")]) == secret
+        client = tenant(redis_admin_url, secret)
+        assert client.get(prefix + "k") == b"v", "the user is back with the password the secret holds"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.get("other:k")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.flushall()
+        client.close()
+    finally:
+        await provider.finalize(KIND, obj)
+        keys = list(admin.scan_iter(f"{obj['metadata']['namespace']}:*"))
+        if keys:
+            admin.delete(*keys)
         admin.close()
