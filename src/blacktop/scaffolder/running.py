@@ -9,6 +9,9 @@ exactly where it stopped: completed steps are not run again and their outputs ar
 interrupted step runs again only when its action declares itself ``repeatable``; otherwise the
 task fails at that step with a message saying so. It is never left silently half-done.
 
+A task whose template was sent inline carries its skeleton files; its steps run with a registry
+built over those files (``registry_for``), never over the worker's own disk.
+
 Cancellation and lease loss are noticed by the heartbeat, which cancels the running action.
 ``rollback`` calls ``undo`` of every step that did something, newest first, and logs each.
 Everything here talks to ports; the composition root supplies the SQL store and workspaces.
@@ -29,15 +32,18 @@ from blacktop.kernel.errors import BlacktopError, ConflictError, NotFoundError
 
 from . import model, tasks
 from .actions import ActionContext, ActionRegistry, TemplateInfo
-from .adapters import InMemoryWorkspace
+from .adapters import InMemorySkeletonReader, InMemoryWorkspace
 from .executing import PreparedStep, RunOptions, prepare_step, step_context
-from .ports import TaskStore, Workspace
+from .ports import SkeletonReader, TaskStore, Workspace, WorkspaceFile
 from .templating import TemplateRenderer, build_context, redact
 
 log = logging.getLogger("blacktop.scaffolder")
 
 HEARTBEAT_MAX_SECONDS = 2.0
 """Longest pause between lease renewals (which is also how soon a running task notices a cancel)."""
+
+RegistryFactory = Callable[[SkeletonReader], ActionRegistry]
+"""Builds an action registry whose fetch actions read skeletons through the given reader."""
 
 
 class Workspaces(Protocol):
@@ -107,10 +113,12 @@ class TaskRunner:
         clock: Clock,
         settings: RunnerSettings,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        registry_for: RegistryFactory | None = None,
     ) -> None:
         self.store, self.registry, self.renderer = store, registry, renderer
         self.workspaces, self.clock, self.settings = workspaces, clock, settings
         self._sleep = sleep
+        self._registry_for = registry_for
         self._wake = asyncio.Event()
 
     def notify(self) -> None:
@@ -196,9 +204,19 @@ class TaskRunner:
                 work.cancel()
                 return
 
+    def registry_of(self, task: tasks.Task) -> ActionRegistry:
+        """The registry ``task`` runs with: over its captured skeleton when the template came inline."""
+        if not task.spec.is_inline:
+            return self.registry
+        if self._registry_for is None:
+            raise BlacktopError(f"task {task.id} has an inline template, but this worker cannot run inline templates")
+        files = [WorkspaceFile(f.path, f.content, f.executable) for f in task.spec.skeleton]
+        return self._registry_for(InMemorySkeletonReader(files))
+
     async def _run(self, task: tasks.Task, events: _Events) -> tuple[tasks.TaskStatus, dict[str, Any], str | None]:
         spec = task.spec
         template = model.parse_template(spec.template, source=spec.template_ref)
+        registry = self.registry_of(task)
         records = {r.index: r for r in await self.store.steps(task.id)}
         options = RunOptions(
             user=spec.user,
@@ -231,7 +249,7 @@ class TaskRunner:
             context = step_context(spec.values, outputs, options)
             try:
                 prepared = prepare_step(
-                    step, index, context=context, registry=self.registry, renderer=self.renderer,
+                    step, index, context=context, registry=registry, renderer=self.renderer,
                     task_failed=first_error is not None,
                 )  # fmt: skip
             except BlacktopError as exc:

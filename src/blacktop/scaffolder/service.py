@@ -3,27 +3,36 @@ dry-run a template, list actions and a template's parameter schema.
 
 Templates are catalog entities, found through ``TemplateSource`` by ref; the values are
 validated against the parameter pages before a task is stored, so a task never starts with
-values it would fail on. Dry runs execute in memory over the uploaded skeleton files with a
-registry built for them (``RegistryFactory``), so no repository, catalog entry or GitOps commit
-is made. Ids and time come from the constructor; IO stays behind ports.
+values it would fail on. A template can also be sent with the request (``create_inline_task``,
+what ``blacktop template run --file`` uses): it is parsed and linted at once, and its skeleton
+files are captured into the task within ``InlineLimits``, because the worker that runs it may
+start later, after a restart, or on another machine. Running an inline template can do whatever a
+catalog template can, and only platform admins put templates into the catalog (catalog locations
+are admin-only), so only platform admins may run inline templates. Dry runs execute in memory
+over the uploaded skeleton files with a registry built for them (``RegistryFactory``), so no
+repository, catalog entry or GitOps commit is made. Ids and time come from the constructor; IO stays behind ports.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from blacktop.kernel.clock import Clock
-from blacktop.kernel.errors import NotFoundError
+from blacktop.kernel.errors import BlacktopError, NotAllowedError, NotFoundError, Problem, TooLargeError
+from blacktop.kernel.identity import SYSTEM_GROUP_ADMINS, Caller
 
-from . import model, parameters, tasks
+from . import linting, model, parameters, paths, tasks
 from .actions import ActionRegistry, TemplateInfo
 from .adapters import InMemorySkeletonReader, InMemoryWorkspace
+from .errors import InvalidTemplate
 from .executing import RunOptions, run_template
-from .ports import SkeletonReader, TaskStore, WorkspaceFile
-from .running import TaskRunner
+from .ports import TaskStore, WorkspaceFile
+from .running import RegistryFactory, TaskRunner
 from .templating import TemplateRenderer
 
 DRY_RUN_REF = "template:default/dry-run"
@@ -46,8 +55,17 @@ class TemplateSource(Protocol):
         ...
 
 
-RegistryFactory = Callable[[SkeletonReader], ActionRegistry]
-"""Builds the action registry for a dry run over the given skeleton reader."""
+INLINE_TEMPLATE_GROUPS: Final = frozenset({SYSTEM_GROUP_ADMINS})
+"""Callers in one of these groups may run a template sent with the request (see the module docstring)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InlineLimits:
+    """How much skeleton an inline task may capture (it is stored with the task)."""
+
+    max_files: int = 1000
+    max_file_bytes: int = 1024 * 1024
+    max_total_bytes: int = 3 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,29 +107,70 @@ class ScaffolderService:
     clock: Clock
     new_id: Callable[[], str]
     on_created: list[Callable[[], None]] = field(default_factory=list)
+    inline_limits: InlineLimits = field(default_factory=InlineLimits)
 
     async def create_task(
         self, template_ref: str, values: Mapping[str, Any], *, user: Mapping[str, Any], created_by: str,
         secrets: Mapping[str, str] | None = None,
     ) -> tasks.Task:  # fmt: skip
-        """Validate ``values`` against the template and store an open task; workers pick it up."""
+        """Validate ``values`` against the catalog template and store an open task; workers pick it up."""
         found = await self.templates.fetch_template(normalize_template_ref(template_ref))
         template = model.parse_template(found.document, source=found.ref)
         prepared = parameters.validate_values(template, values, renderer=self.renderer)
         parameters.validate_secrets(template, secrets or {})
+        spec = tasks.TaskSpec(
+            template=found.document, template_ref=found.ref, values=prepared, base_url=found.base_url, user=user
+        )
+        return await self._store(spec, created_by=created_by, secrets=secrets, note=f"Task created from {found.ref}")
+
+    async def create_inline_task(
+        self, document: Mapping[str, Any], values: Mapping[str, Any], *, files: Sequence[WorkspaceFile],
+        caller: Caller, user: Mapping[str, Any], created_by: str, secrets: Mapping[str, str] | None = None,
+    ) -> tasks.Task:  # fmt: skip
+        """Store a task for a template sent with the request, its skeleton ``files`` captured into the task.
+
+        Raises ``NotAllowedError`` unless the caller may run inline templates, ``InvalidTemplate``
+        with every problem of the document, ``TooLargeError`` past ``inline_limits``, and the
+        parameter errors ``create_task`` raises.
+        """
+        if not caller.groups & INLINE_TEMPLATE_GROUPS:
+            raise NotAllowedError(
+                f"{caller.ref} may not run an inline template: a template sent with the request can do anything a "
+                "catalog template can, and only platform admins add templates to the catalog. Ask a platform admin to "
+                "register it (POST /api/catalog/locations) and run it by name, or use a dry run, which anyone may do"
+            )
+        template = model.parse_template(document, source="the inline template")
+        ref = template.ref.lower()
+        problems = linting.lint_template(template, renderer=self.renderer, registry=self.registry)
+        if problems:
+            raise InvalidTemplate(
+                f"inline template {ref} has {len(problems)} problem(s); fix them and send it again", problems=problems
+            )
+        skeleton = capture_skeleton(files, limits=self.inline_limits)
+        prepared = parameters.validate_values(template, values, renderer=self.renderer)
+        parameters.validate_secrets(template, secrets or {})
+        digest = inline_digest(document, skeleton)
+        source: dict[str, Any] = {
+            "type": "inline", "sha256": digest, "files": len(skeleton), "bytes": sum(len(f.content) for f in skeleton)
+        }  # fmt: skip
+        spec = tasks.TaskSpec(
+            template=dict(document), template_ref=ref, values=prepared, base_url=None, user=user, source=source,
+            skeleton=skeleton,
+        )  # fmt: skip
+        note = (
+            f"Task created from the inline template {ref} (sha256 {digest[:12]}, {len(skeleton)} skeleton "
+            f"file(s) captured), sent by {created_by}"
+        )
+        return await self._store(spec, created_by=created_by, secrets=secrets, note=note)
+
+    async def _store(
+        self, spec: tasks.TaskSpec, *, created_by: str, secrets: Mapping[str, str] | None, note: str
+    ) -> tasks.Task:
         task = tasks.Task(
-            id=self.new_id(),
-            spec=tasks.TaskSpec(
-                template=found.document, template_ref=found.ref, values=prepared, base_url=found.base_url, user=user
-            ),
-            status="open",
-            created_at=self.clock.now(),
-            created_by=created_by,
+            id=self.new_id(), spec=spec, status="open", created_at=self.clock.now(), created_by=created_by
         )
         await self.store.add(task, secrets=dict(secrets or {}))
-        await self.store.append_event(
-            task.id, "log", {"message": f"Task created from {found.ref}"}, now=task.created_at
-        )
+        await self.store.append_event(task.id, "log", {"message": note}, now=task.created_at)
         for callback in self.on_created:
             callback()
         return task
@@ -181,6 +240,47 @@ class ScaffolderService:
             for s in result.steps
         ]
         return DryRunResult(result.status, log, result.files, result.output, steps, result.error)
+
+
+def capture_skeleton(files: Sequence[WorkspaceFile], *, limits: InlineLimits) -> tuple[tasks.SkeletonFile, ...]:
+    """The uploaded skeleton as task data: paths normalised and unique, no symlinks, within ``limits``."""
+    problems: list[Problem] = []
+    captured: dict[str, tasks.SkeletonFile] = {}
+    total = 0
+    for index, file in enumerate(files):
+        where = f"directoryContents[{index}]"
+        try:
+            clean = paths.normalize_path(file.path, what="skeleton path")
+        except BlacktopError as exc:
+            problems.append(Problem(f"{where}.path", str(exc)))
+            continue
+        if not clean or file.is_symlink:
+            problems.append(Problem(f"{where}.path", f"{file.path!r} must name a regular file inside the folder"))
+        elif clean in captured:
+            problems.append(Problem(f"{where}.path", f"{clean!r} is sent twice"))
+        elif len(file.content) > limits.max_file_bytes:
+            problems.append(Problem(f"{where}.base64Content", f"{clean!r} is over {limits.max_file_bytes} bytes"))
+        else:
+            captured[clean] = tasks.SkeletonFile(clean, file.content, file.executable)
+            total += len(file.content)
+    if len(captured) > limits.max_files or total > limits.max_total_bytes:
+        raise TooLargeError(
+            f"the inline template's skeleton has {len(captured)} file(s) and {total} bytes; an inline task may "
+            f"capture at most {limits.max_files} files and {limits.max_total_bytes} bytes. Leave build output and "
+            "other large files out of the template's folder, or register the template in the catalog"
+        )
+    if problems:
+        raise InvalidTemplate("the inline template's skeleton files are not usable", problems=problems)
+    return tuple(captured[p] for p in sorted(captured))
+
+
+def inline_digest(document: Mapping[str, Any], skeleton: Sequence[tasks.SkeletonFile]) -> str:
+    """sha256 over the template document and its skeleton, recorded so a run can be traced to what was sent."""
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode())
+    for file in skeleton:
+        digest.update(b"\0" + file.path.encode() + b"\0" + (b"x" if file.executable else b"-"))
+        digest.update(hashlib.sha256(file.content).digest())
+    return digest.hexdigest()
 
 
 def normalize_template_ref(ref: str) -> str:

@@ -12,6 +12,7 @@ stream can resume after an id. These are plain values; ``ports.TaskStore`` persi
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,27 +26,71 @@ TERMINAL: Final[frozenset[str]] = frozenset({"completed", "failed", "cancelled"}
 
 
 @dataclass(frozen=True, slots=True)
+class SkeletonFile:
+    """One skeleton file captured into an inline task (its path relative to the template file's folder)."""
+
+    path: str
+    content: bytes
+    executable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Backstage's ``directoryContents`` entry shape."""
+        content = base64.b64encode(self.content).decode()
+        return {"path": self.path, "base64Content": content, "executable": self.executable}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SkeletonFile:
+        """Read back what ``to_dict`` wrote."""
+        content = base64.b64decode(str(data.get("base64Content") or ""))
+        return cls(str(data["path"]), content, bool(data.get("executable")))
+
+
+CATALOG_SOURCE: Final[Mapping[str, Any]] = {"type": "catalog"}
+"""``TaskSpec.source`` of a task whose template was read from the catalog."""
+
+
+@dataclass(frozen=True, slots=True)
 class TaskSpec:
-    """What a task runs: the template document, its skeleton base, the values and the requesting user."""
+    """What a task runs: the template document, its skeleton base, the values and the requesting user.
+
+    ``source`` says where the template came from: ``{"type": "catalog"}``, or for a template sent
+    with the request ``{"type": "inline", "sha256", "files", "bytes", "origin"?}``. An inline task
+    carries its skeleton files in ``skeleton`` (captured when the task was created), so any worker,
+    later or on another machine, runs exactly what was sent; they are stored, never served.
+    """
 
     template: Mapping[str, Any]
     template_ref: str
     values: Mapping[str, Any]
     base_url: str | None = None
     user: Mapping[str, Any] = field(default_factory=dict)
+    source: Mapping[str, Any] = field(default_factory=lambda: dict(CATALOG_SOURCE))
+    skeleton: tuple[SkeletonFile, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """The spec as Backstage serializes it (``templateInfo``, ``parameters``, ``steps``, ``output``)."""
+    @property
+    def is_inline(self) -> bool:
+        """Whether the template was sent with the request rather than read from the catalog."""
+        return self.source.get("type") == "inline"
+
+    def to_dict(self, *, include_skeleton: bool = True) -> dict[str, Any]:
+        """The spec as Backstage serializes it (``templateInfo``, ``parameters``, ``steps``, ``output``).
+
+        ``templateInfo.source`` is a blacktop addition. The skeleton files are included for storage
+        only (``include_skeleton=False`` for API answers).
+        """
         spec = self.template.get("spec") or {}
-        return {
+        body: dict[str, Any] = {
             "apiVersion": self.template.get("apiVersion"),
-            "templateInfo": {"entityRef": self.template_ref, "baseUrl": self.base_url},
+            "templateInfo": {"entityRef": self.template_ref, "baseUrl": self.base_url, "source": dict(self.source)},
             "parameters": dict(self.values),
             "steps": list(spec.get("steps") or []),
             "output": dict(spec.get("output") or {}),
             "user": dict(self.user),
             "template": dict(self.template),
         }
+        if include_skeleton and self.skeleton:
+            body["skeleton"] = [f.to_dict() for f in self.skeleton]
+        return body
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TaskSpec:
@@ -57,6 +102,8 @@ class TaskSpec:
             values=dict(data.get("parameters") or {}),
             base_url=info.get("baseUrl"),
             user=dict(data.get("user") or {}),
+            source=dict(info.get("source") or CATALOG_SOURCE),
+            skeleton=tuple(SkeletonFile.from_dict(f) for f in data.get("skeleton") or ()),
         )
 
 
@@ -85,7 +132,7 @@ class Task:
         """Backstage's ``SerializedTask`` plus blacktop's ``output``, ``error`` and ``rollback``."""
         body: dict[str, Any] = {
             "id": self.id,
-            "spec": self.spec.to_dict(),
+            "spec": self.spec.to_dict(include_skeleton=False),
             "status": self.status,
             "createdAt": self.created_at.isoformat(),
             "lastHeartbeatAt": self.last_heartbeat_at.isoformat() if self.last_heartbeat_at else None,

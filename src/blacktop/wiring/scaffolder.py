@@ -338,6 +338,7 @@ def wire(w: Wiring) -> None:
             worker=worker, lease=timedelta(seconds=settings.scaffolder.lease_seconds),
             poll_seconds=settings.scaffolder.poll_seconds,
         ),
+        registry_for=registry_for,
     )  # fmt: skip
     scaffolder_service = service.ScaffolderService(
         store=store, runner=runner, registry=registry, renderer=renderer, templates=CatalogTemplates(catalog_service),

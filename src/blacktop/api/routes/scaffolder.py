@@ -1,6 +1,9 @@
 """The scaffolder over HTTP: Backstage's task API under ``/api/scaffolder/v2`` (same paths and shapes).
 
-``POST /tasks`` validates the values and stores a task that workers run; ``GET /tasks/{id}``,
+``POST /tasks`` validates the values and stores a task that workers run, for a catalog template
+(``templateRef``, as in Backstage) or, a blacktop addition, for a template sent with the request
+(``template`` plus its skeleton as ``directoryContents``, the body ``POST /dry-run`` takes; platform
+admins only, and the task records ``templateInfo.source``); ``GET /tasks/{id}``,
 ``/events`` and the SSE ``/eventstream`` show its progress; ``/cancel`` stops it; ``/rollback``
 (a blacktop addition) undoes what its steps did. ``POST /dry-run`` renders a template with
 uploaded skeleton files and no side effects. Every route needs a valid token; tasks run as the
@@ -55,17 +58,56 @@ def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _directory_contents(body: dict[str, Any]) -> list[WorkspaceFile]:
+    """``directoryContents`` (``[{path, base64Content, executable?}]``) as files; every bad entry reported."""
+    entries = body.get("directoryContents") or []
+    if not isinstance(entries, list):
+        raise InputError(
+            "directoryContents must be a list", problems=[Problem("directoryContents", "send [{path, base64Content}]")]
+        )
+    files, problems = [], []
+    for index, entry in enumerate(entries):
+        try:
+            content = base64.b64decode(entry.get("base64Content") or "", validate=True)
+            files.append(WorkspaceFile(str(entry["path"]), content, executable=bool(entry.get("executable"))))
+        except (KeyError, TypeError, AttributeError, binascii.Error) as exc:
+            problems.append(Problem(f"directoryContents[{index}]", f"needs path and base64Content ({exc})"))
+    if problems:
+        raise InputError("directoryContents has invalid entries", problems=problems)
+    return files
+
+
 @router.post("/tasks", operation_id="scaffolder-create-task", status_code=201)
 async def create_task(request: Request, svc: Services, ctx: CurrentContext) -> Response:
-    """Start a task: ``{templateRef, values, secrets?}`` -> ``{id}``."""
+    """Start a task: ``{templateRef | template + directoryContents, values, secrets?}`` -> ``{id}``.
+
+    With ``template`` (the whole Template entity) the skeleton files are captured into the task;
+    only platform admins may run such inline templates.
+    """
     body = await read_object(request, svc)
-    ref = body.get("templateRef")
+    ref, template = body.get("templateRef"), body.get("template")
+    values, secrets = _mapping(body, "values"), {str(k): str(v) for k, v in _mapping(body, "secrets").items()}
+    created_by = f"user:default/{ctx.caller.name}"
+    scaffolder = _scaffolder(svc)
+    if template is not None and ref is not None:
+        raise InputError(
+            "send either templateRef or template, not both",
+            problems=[Problem("template", "leave out templateRef to run the template sent here")],
+        )
+    if template is not None:
+        if not isinstance(template, dict):
+            raise InputError("template must be an object", problems=[Problem("template", "send the Template entity")])
+        task = await scaffolder.create_inline_task(
+            template, values, files=_directory_contents(body), caller=ctx.caller, user=_user(ctx),
+            created_by=created_by, secrets=secrets,
+        )  # fmt: skip
+        return _json({"id": task.id}, status=201)
     if not isinstance(ref, str) or not ref:
-        raise InputError("templateRef is required", problems=[Problem("templateRef", "name the template to run")])
-    task = await _scaffolder(svc).create_task(
-        ref, _mapping(body, "values"), user=_user(ctx), created_by=f"user:default/{ctx.caller.name}",
-        secrets={str(k): str(v) for k, v in _mapping(body, "secrets").items()},
-    )  # fmt: skip
+        raise InputError(
+            "templateRef is required",
+            problems=[Problem("templateRef", "name the template to run (or send the whole template as template)")],
+        )
+    task = await scaffolder.create_task(ref, values, user=_user(ctx), created_by=created_by, secrets=secrets)
     return _json({"id": task.id}, status=201)
 
 
@@ -150,18 +192,8 @@ async def dry_run(request: Request, svc: Services, ctx: CurrentContext) -> Respo
     template = body.get("template")
     if not isinstance(template, dict):
         raise InputError("template is required", problems=[Problem("template", "send the whole Template entity")])
-    files = []
-    problems = []
-    for index, entry in enumerate(body.get("directoryContents") or []):
-        try:
-            content = base64.b64decode(entry.get("base64Content") or "")
-            files.append(WorkspaceFile(str(entry["path"]), content, executable=bool(entry.get("executable"))))
-        except (KeyError, TypeError, binascii.Error) as exc:
-            problems.append(Problem(f"directoryContents[{index}]", f"needs path and base64Content ({exc})"))
-    if problems:
-        raise InputError("directoryContents has invalid entries", problems=problems)
     result = await _scaffolder(svc).dry_run(
-        template, _mapping(body, "values"), files=files, user=_user(ctx),
+        template, _mapping(body, "values"), files=_directory_contents(body), user=_user(ctx),
         secrets={str(k): str(v) for k, v in _mapping(body, "secrets").items()},
     )  # fmt: skip
     return _json(result.to_dict())

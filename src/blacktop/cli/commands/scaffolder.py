@@ -2,8 +2,10 @@
 
 ``template run`` starts a task through the Backstage task API and follows its events with a live
 Rich view of the steps (plain lines when the output is not a terminal); it exits 1 when the task
-fails. ``template dry-run`` uploads a local template with the files beside it, prints the file tree
-the template would produce, each step's log and the output, and can write the tree to a folder.
+fails. ``template run --file`` runs a local template instead of a catalog one: like ``dry-run`` it
+uploads the template with the files beside it, and the server captures them into the task.
+``template dry-run`` uploads a local template with the files beside it, prints the file tree the
+template would produce, each step's log and the output, and can write the tree to a folder.
 ``task list|logs|cancel|rollback`` manage tasks.
 """
 
@@ -87,15 +89,33 @@ def list_templates(ctx: typer.Context) -> None:
 @template_app.command("run")
 def run_template(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="template name, namespace/name or template:namespace/name")],
+    name: Annotated[
+        str | None, typer.Argument(help="template name, namespace/name or template:namespace/name (from the catalog)")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="run this template.yaml (or folder holding one) instead; files beside it upload"),
+    ] = None,
     values_file: Annotated[Path | None, typer.Option("--values", "-f", help="YAML or JSON file of values")] = None,
     assignments: Annotated[list[str] | None, typer.Option("--set", help="key=value (repeatable)")] = None,
     wait: Annotated[bool, typer.Option(help="follow the task until it ends")] = True,
 ) -> None:
-    """Run a template as a task and follow its steps."""
+    """Run a catalog template (or a local one with --file) as a task and follow its steps."""
+    if (name is None) == (file is None):
+        raise InputError(
+            "name a catalog template or give --file, not both",
+            problems=[Problem("template", "blacktop template run NAME, or blacktop template run --file template.yaml")],
+        )
     client = client_from(ctx)
     values = parse_values(values_file, assignments or [])
-    created = client.request("POST", f"{API}/tasks", json={"templateRef": name, "values": values})
+    if file is not None:
+        path, document = load_template(file, allow_builtin=False)
+        body: dict[str, Any] = {
+            "template": document, "values": values, "directoryContents": _upload(path.parent, skip=path)
+        }  # fmt: skip
+    else:
+        body = {"templateRef": name, "values": values}
+    created = client.request("POST", f"{API}/tasks", json=body)
     task_id = created["id"]
     console = console_from(ctx)
     console.print(f"task {task_id} started", markup=False, highlight=False)
@@ -178,8 +198,7 @@ def dry_run(
     out: Annotated[Path | None, typer.Option("--out", help="write the produced files into this folder")] = None,
 ) -> None:
     """Render a local or built-in template without side effects: file tree, step logs and output."""
-    template = template_file(template)
-    document = yaml.safe_load(template.read_text(encoding="utf-8"))
+    template, document = load_template(template)
     body = {
         "template": document,
         "values": parse_values(values_file, assignments or []),
@@ -204,15 +223,37 @@ def dry_run(
         raise typer.Exit(1)
 
 
-def template_file(argument: Path) -> Path:
+def template_file(argument: Path, *, allow_builtin: bool = True) -> Path:
     """The template file: the path given, a folder's ``template.yaml``, or the built-in template of that name."""
     if argument.is_dir():
         argument = argument / "template.yaml"
     if argument.is_file():
         return argument
-    if len(argument.parts) == 1:
+    if allow_builtin and len(argument.parts) == 1 and argument.suffix not in (".yaml", ".yml"):
         return builtin.builtin_template(argument.name).folder / "template.yaml"
-    raise InputError(f"template file {argument} does not exist", problems=[Problem("template", "give a template.yaml")])
+    raise InputError(
+        f"template file {argument} does not exist",
+        problems=[Problem("template", "give the path of a template.yaml, or of the folder that holds it")],
+    )
+
+
+def load_template(argument: Path, *, allow_builtin: bool = True) -> tuple[Path, dict[str, Any]]:
+    """The template file and its document; YAML errors and non-mapping documents are ``InputError``s."""
+    path = template_file(argument, allow_builtin=allow_builtin)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "template"
+        raise InputError(
+            f"template file {path} is not valid YAML", problems=[Problem(where, str(exc).replace("\n", " "))]
+        ) from exc
+    if not isinstance(document, dict):
+        raise InputError(
+            f"template file {path} must hold one Template entity (a mapping with apiVersion, kind, metadata, spec)",
+            problems=[Problem("", f"found {type(document).__name__}")],
+        )
+    return path, document
 
 
 def _upload(folder: Path, *, skip: Path) -> list[dict[str, Any]]:
