@@ -97,7 +97,7 @@ CurrentContext = Annotated[RequestContext, Depends(current_context)]
 async def read_documents(request: Request, svc: ApiServices) -> list[Document]:
     """The request body as YAML or JSON documents, within the configured limits."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > svc.limits.max_bytes:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > svc.limits.max_bytes:
         raise TooLargeError(f"the request body is {declared} bytes; the limit is {svc.limits.max_bytes}")
     body = bytearray()
     async for chunk in request.stream():

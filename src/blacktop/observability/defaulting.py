@@ -246,7 +246,7 @@ def _latency(annotations: Mapping[str, Any], problems: list[Problem]) -> int | N
     raw = annotations.get(LATENCY_ANNOTATION)
     if raw is None:
         return None
-    if not str(raw).isdigit() or int(str(raw)) <= 0:
+    if not _is_number(str(raw)) or int(str(raw)) <= 0:
         problems.append(Problem(f"metadata.annotations.{LATENCY_ANNOTATION}", f"{raw!r} is not a whole number of ms"))
         return None
     return int(str(raw))
@@ -256,7 +256,7 @@ def _metrics(annotations: Mapping[str, Any], problems: list[Problem]) -> dict[st
     out: dict[str, Any] = {}
     port = annotations.get(PROMETHEUS_PORT_ANNOTATION)
     if port is not None:
-        if str(port).isdigit() and 0 < int(str(port)) < 65536:
+        if _is_number(str(port)) and 0 < int(str(port)) < 65536:
             out["port"] = int(str(port))
         else:
             problems.append(Problem(f"metadata.annotations.{PROMETHEUS_PORT_ANNOTATION}", f"{port!r} is not a port"))
@@ -338,3 +338,8 @@ def plan_catalog_sync(desired: Sequence[Mapping[str, Any]], existing: Sequence[M
         if key not in wanted and not (config.get("metadata") or {}).get("deletionTimestamp")
     )
     return SyncPlan(apply=tuple(apply), delete=tuple(gone), skipped=tuple(sorted(skipped)), unchanged=unchanged)
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` is a plain ASCII decimal number (``"¹".isdigit()`` is true, but ``int("¹")`` fails)."""
+    return text.isascii() and text.isdigit()

@@ -122,7 +122,7 @@ def pick(value: Any, path: Any) -> Any:
         token = match.group(1) if match.group(1) is not None else match.group(2) or match.group(0)
         if isinstance(current, Mapping):
             current = current.get(token)
-        elif isinstance(current, list | tuple) and token.isdigit() and int(token) < len(current):
+        elif isinstance(current, list | tuple) and token.isascii() and token.isdigit() and int(token) < len(current):
             current = current[int(token)]
         else:
             return None

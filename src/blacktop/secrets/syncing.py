@@ -148,7 +148,7 @@ def select_property(secret: Mapping[str, Any], prop: str) -> Any:
     for part in prop.split("."):
         if isinstance(current, Mapping) and part in current:
             current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+        elif isinstance(current, list) and part.isascii() and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
         else:
             raise KeyError(prop)

@@ -313,8 +313,9 @@ class SecretsRuntime:
         for key in plan.keys:
             path = model.parse_secret_path(key.key, default_mount=mount)
             ok = key in fetched.secrets
+            numbered = key.version.isascii() and key.version.isdigit()
             self._entry(
-                log, self._sync_ctx, "sync-read", path, version=int(key.version) if key.version.isdigit() else None,
+                log, self._sync_ctx, "sync-read", path, version=int(key.version) if numbered else None,
                 outcome="allowed" if ok else "rejected", code=200 if ok else 404, message=note,
             )  # fmt: skip
         for query in plan.finds:

@@ -96,7 +96,7 @@ def _parse_revision(text: str | None) -> int | None:
     if text in (None, ""):
         return None
     assert text is not None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise InputError(
             "resourceVersion must be a revision number",
             problems=[Problem("resourceVersion", f"{text!r} is not a number; take it from a list or an object")],

@@ -27,7 +27,7 @@ class EmbeddedStoreReader:
         """Read every key and query of ``plan``; missing secrets are left out, not raised."""
         secrets: dict[syncing.RemoteKey, Mapping[str, str]] = {}
         for key in plan.keys:
-            version = int(key.version) if key.version.isdigit() else None
+            version = int(key.version) if key.version.isascii() and key.version.isdigit() else None
             try:
                 found = await self._service.get(self._path(key.key), version=version)
             except (errors.SecretNotFound, errors.SecretVersionUnavailable):

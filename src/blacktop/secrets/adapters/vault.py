@@ -108,7 +108,7 @@ class VaultStoreReader:
             response = client.secrets.kv.v2.read_secret_version(
                 path=path,
                 mount_point=mount,
-                version=int(version) if version.isdigit() else None,
+                version=int(version) if version.isascii() and version.isdigit() else None,
                 raise_on_deleted_version=True,
             )
             return dict(response["data"]["data"] or {})
