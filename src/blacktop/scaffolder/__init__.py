@@ -78,6 +78,7 @@ from .parameters import (
 )
 from .paths import normalize_path
 from .ports import (
+    BranchProtection,
     CatalogGateway,
     GitOpsRepository,
     HostedRepository,
@@ -103,6 +104,7 @@ __all__ = [
     "ActionExists",
     "ActionNotFound",
     "ActionRegistry",
+    "BranchProtection",
     "CatalogGateway",
     "EachItem",
     "GitOpsRepository",

@@ -117,6 +117,27 @@ class HostedRepository:
     host_label: str
 
 
+@dataclass(frozen=True, slots=True)
+class BranchProtection:
+    """Rules for one protected branch, as ``publish:github`` takes them (Backstage's inputs and defaults).
+
+    Hosts enforce what they can and say what they do not: GitHub takes all of it (its branch
+    protection API), GitLab protects the branch against force pushes and deletion and may require
+    code owner approval, the built-in host refuses force pushes and deletion only.
+    """
+
+    branch: str
+    enforce_admins: bool = True
+    required_approving_review_count: int | None = None
+    require_code_owner_reviews: bool = False
+    dismiss_stale_reviews: bool = False
+    bypass_pull_request_allowances: Mapping[str, tuple[str, ...]] | None = None
+    required_status_check_contexts: tuple[str, ...] = ()
+    require_branches_to_be_up_to_date: bool = True
+    required_conversation_resolution: bool = False
+    required_commit_signing: bool = False
+
+
 class RepositoryHost(Protocol):
     """One git host a publish action can create repositories on and push to."""
 
@@ -150,6 +171,14 @@ class RepositoryHost(Protocol):
 
     async def delete(self, owner: str, name: str) -> bool:
         """Delete the repository (rollback); returns whether it existed."""
+        ...
+
+    async def create_branch(self, repository: HostedRepository, branch: str, *, ref: str) -> None:
+        """Create ``branch`` at ``ref`` (a branch name or commit); raises ``ConflictError`` when it exists."""
+        ...
+
+    async def protect_branch(self, repository: HostedRepository, protection: BranchProtection) -> str:
+        """Protect a pushed branch; returns a sentence for the task log saying what is and is not enforced."""
         ...
 
 

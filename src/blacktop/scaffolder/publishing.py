@@ -6,6 +6,13 @@ deployment's choice (``RepositoryHosts``): in the embedded default ``github.com`
 token configured they map to the real host. Because that choice is invisible in the template,
 the step log always says plainly which host received the repository and its clone URL.
 
+After the push ``publish:github`` protects the default branch (``protectDefaultBranch``, on by
+default as in Backstage, with its ``protectEnforceAdmins``, ``requireCodeOwnerReviews``,
+``requiredStatusCheckContexts``, ``requiredApprovingReviewCount``, ``bypassPullRequestAllowances``,
+... inputs) and ``publish:gitlab`` creates and protects the ``branches`` it is given. Each host
+enforces what it can, and the step log repeats the host's own account of what is enforced and
+what is not (the built-in host has no pull requests, so it refuses force pushes and deletion only).
+
 Dry runs resolve the host and log what would be created without creating or pushing anything.
 Publishing is not repeatable (a second run would find the repository taken); ``undo`` deletes the
 repository this step created, and only that one (the ``created`` output guards it).
@@ -20,12 +27,46 @@ from . import paths
 from .actions import ActionContext, ActionExample, TemplateAction
 from .errors import InvalidActionInput
 from .filters import FilterError, RepoUrlParser
-from .ports import HostedRepository, RepositoryHosts, WorkspaceFile
+from .ports import BranchProtection, HostedRepository, RepositoryHost, RepositoryHosts, WorkspaceFile
 
 _REPO_URL: Final = {
     "type": "string",
     "title": "Repository location",
     "description": "host?owner=<owner>&repo=<name>, as the RepoUrlPicker writes it",
+}
+_STRINGS: Final = {"type": "array", "items": {"type": "string"}}
+_GITHUB_PROTECTION: Final[Mapping[str, Any]] = {
+    "protectDefaultBranch": {"type": "boolean", "default": True, "description": "Protect the default branch"},
+    "protectEnforceAdmins": {"type": "boolean", "default": True, "description": "Apply the protection to admins"},
+    "requireCodeOwnerReviews": {"type": "boolean", "default": False, "description": "Require a code owner's review"},
+    "dismissStaleReviews": {"type": "boolean", "default": False, "description": "Dismiss approvals on new commits"},
+    "requiredApprovingReviewCount": {"type": "integer", "minimum": 0, "maximum": 6,
+                                     "description": "Approving reviews a pull request needs (GitHub's default: 1)"},
+    "bypassPullRequestAllowances": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"users": _STRINGS, "teams": _STRINGS, "apps": _STRINGS},
+        "description": "Who may push without a pull request",
+    },
+    "requiredStatusCheckContexts": {**_STRINGS, "description": "Status checks that must pass before merging"},
+    "requireBranchesToBeUpToDate": {"type": "boolean", "default": True,
+                                    "description": "Branches must be up to date with the base before merging"},
+    "requiredConversationResolution": {"type": "boolean", "default": False,
+                                       "description": "Conversations must be resolved before merging"},
+    "requiredCommitSigning": {"type": "boolean", "default": False, "description": "Commits must be signed"},
+}  # fmt: skip
+_GITLAB_BRANCHES: Final[Mapping[str, Any]] = {
+    "type": "array",
+    "description": "Branches to create and/or protect after the push",
+    "items": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string"},
+            "protect": {"type": "boolean", "default": False},
+            "create": {"type": "boolean", "default": False},
+            "ref": {"type": "string", "description": "Where a created branch starts (default: defaultBranch)"},
+        },
+    },
 }
 _OUTPUT: Final[Mapping[str, Any]] = {
     "type": "object",
@@ -95,6 +136,9 @@ class _Publish(TemplateAction):
                 f"Dry run: would create repository {owner}/{name} on {planned.host_label} ({host_name} is mapped "
                 f"there) and push {len(files)} file(s) to branch {branch}: {planned.remote_url}"
             )
+            plan = self.planned_branches(input, branch=branch)
+            if plan:
+                ctx.log(f"Dry run: would then {plan}")
             _outputs(ctx, planned, commit="0" * 40, created=False)
             return
         token_note = " with the step's token" if input.get("token") else ""
@@ -121,7 +165,19 @@ class _Publish(TemplateAction):
             f"Published {len(files)} file(s) to {repository.host_label}{token_note}: repository {owner}/{name}, "
             f"branch {branch}, commit {commit[:12]}; clone it with: git clone {repository.remote_url}"
         )
+        ctx.output("commitHash", commit)
+        await self.after_push(ctx, input, host, repository, branch=branch)
         _outputs(ctx, repository, commit=commit, created=True)
+
+    async def after_push(
+        self, ctx: ActionContext, input: Mapping[str, Any], host: RepositoryHost, repository: HostedRepository, *,
+        branch: str,
+    ) -> None:  # fmt: skip
+        """Branch settings once the repository has its first commit (each publisher its own)."""
+
+    def planned_branches(self, input: Mapping[str, Any], *, branch: str) -> str:
+        """What ``after_push`` would do, for the dry-run log ("" when nothing)."""
+        return ""
 
     async def undo(self, ctx: ActionContext, input: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
         """Delete the repository this step created (nothing when it created none)."""
@@ -167,7 +223,7 @@ class PublishGithub(_Publish):
     description = "Initializes a git repository of the workspace and publishes it to GitHub (or the mapped host)."
     input_schema: Mapping[str, Any] = _input_schema(
         {
-            "protectDefaultBranch": {"type": "boolean", "description": "Accepted; branch protection is not applied"},
+            **_GITHUB_PROTECTION,
             "access": {"type": "string"},
             "homepage": {"type": "string"},
             "topics": {"type": "array", "items": {"type": "string"}},
@@ -185,6 +241,57 @@ class PublishGithub(_Publish):
         ),
     )
 
+    async def after_push(
+        self, ctx: ActionContext, input: Mapping[str, Any], host: RepositoryHost, repository: HostedRepository, *,
+        branch: str,
+    ) -> None:  # fmt: skip
+        """Protect the default branch unless ``protectDefaultBranch`` is false."""
+        if input.get("protectDefaultBranch", True) is False:
+            ctx.log(f"Branch {branch} is left unprotected (protectDefaultBranch: false)")
+            return
+        ctx.log(await host.protect_branch(repository, github_protection(input, branch=branch)))
+
+    def planned_branches(self, input: Mapping[str, Any], *, branch: str) -> str:
+        """The protection the step would ask for."""
+        if input.get("protectDefaultBranch", True) is False:
+            return ""
+        return f"protect branch {branch} ({_describe(github_protection(input, branch=branch))})"
+
+
+def github_protection(input: Mapping[str, Any], *, branch: str) -> BranchProtection:
+    """``publish:github``'s protection inputs (Backstage's names and defaults) as a ``BranchProtection``."""
+    bypass = input.get("bypassPullRequestAllowances")
+    count = input.get("requiredApprovingReviewCount")
+    return BranchProtection(
+        branch=branch,
+        enforce_admins=bool(input.get("protectEnforceAdmins", True)),
+        required_approving_review_count=int(count) if count is not None else None,
+        require_code_owner_reviews=bool(input.get("requireCodeOwnerReviews", False)),
+        dismiss_stale_reviews=bool(input.get("dismissStaleReviews", False)),
+        bypass_pull_request_allowances={k: tuple(v) for k, v in bypass.items()} if bypass else None,
+        required_status_check_contexts=tuple(input.get("requiredStatusCheckContexts") or ()),
+        require_branches_to_be_up_to_date=bool(input.get("requireBranchesToBeUpToDate", True)),
+        required_conversation_resolution=bool(input.get("requiredConversationResolution", False)),
+        required_commit_signing=bool(input.get("requiredCommitSigning", False)),
+    )
+
+
+def _describe(protection: BranchProtection) -> str:
+    asked = []
+    if protection.required_approving_review_count is not None:
+        asked.append(f"{protection.required_approving_review_count} approving review(s)")
+    flags = {
+        "code owner reviews": protection.require_code_owner_reviews,
+        "stale reviews dismissed": protection.dismiss_stale_reviews,
+        "conversation resolution": protection.required_conversation_resolution,
+        "signed commits": protection.required_commit_signing,
+        "admins included": protection.enforce_admins,
+    }
+    asked += [name for name, on in flags.items() if on]
+    if protection.required_status_check_contexts:
+        asked.append("status checks " + ", ".join(protection.required_status_check_contexts))
+    return ", ".join(asked) or "defaults"
+
 
 class PublishGitlab(_Publish):
     """``publish:gitlab``: create a GitLab project (or one on the host gitlab.com maps to) and push."""
@@ -196,6 +303,7 @@ class PublishGitlab(_Publish):
         {
             "setUserAsOwner": {"type": "boolean"},
             "topics": {"type": "array", "items": {"type": "string"}},
+            "branches": _GITLAB_BRANCHES,
         }
     )
     examples = (
@@ -209,3 +317,27 @@ class PublishGitlab(_Publish):
             workspace={"README.md": "# svc\n"},
         ),
     )
+
+    async def after_push(
+        self, ctx: ActionContext, input: Mapping[str, Any], host: RepositoryHost, repository: HostedRepository, *,
+        branch: str,
+    ) -> None:  # fmt: skip
+        """Create and protect the ``branches`` entries, in order (Backstage's ``publish:gitlab``)."""
+        for entry in input.get("branches") or ():
+            name = str(entry["name"])
+            if entry.get("create"):
+                ref = str(entry.get("ref") or branch)
+                await host.create_branch(repository, name, ref=ref)
+                ctx.log(f"Created branch {name} from {ref}")
+            if entry.get("protect"):
+                ctx.log(await host.protect_branch(repository, BranchProtection(branch=name)))
+
+    def planned_branches(self, input: Mapping[str, Any], *, branch: str) -> str:
+        """The branches the step would create and protect."""
+        plans = []
+        for entry in input.get("branches") or ():
+            if entry.get("create"):
+                plans.append(f"create branch {entry['name']} from {entry.get('ref') or branch}")
+            if entry.get("protect"):
+                plans.append(f"protect branch {entry['name']}")
+        return ", ".join(plans)

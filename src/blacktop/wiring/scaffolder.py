@@ -44,6 +44,34 @@ log = logging.getLogger("blacktop.scaffolder")
 
 BUILTIN_LABEL = "the built-in git host"
 
+PROTECTED_BRANCH_KEY = "blacktop.protectedBranch"
+"""Multi-valued git config key in a bare repository: the branches its pre-receive hook protects."""
+
+PRE_RECEIVE_HOOK = """#!/bin/sh
+# Installed by blacktop (publish:* branch protection): refuses deleting or rewriting the history of
+# the branches listed under blacktop.protectedBranch in this repository's config. Applies to every pusher.
+protected=$(git config --get-all blacktop.protectedBranch)
+status=0
+while read -r old new ref; do
+  for branch in $protected; do
+    [ "$ref" = "refs/heads/$branch" ] || continue
+    case "$new" in
+      *[!0]*) ;;
+      *) echo "blacktop: branch $branch is protected; it cannot be deleted" >&2; status=1; continue ;;
+    esac
+    case "$old" in
+      *[!0]*)
+        if ! git merge-base --is-ancestor "$old" "$new"; then
+          echo "blacktop: branch $branch is protected; force pushes that rewrite its history are refused" >&2
+          status=1
+        fi ;;
+    esac
+  done
+done
+exit $status
+"""
+"""The hook ``BuiltinRepositoryHost.protect_branch`` installs (POSIX sh; git runs it for every push)."""
+
 
 class BuiltinRepositoryHost:
     """``RepositoryHost`` on the platform's own bare repositories."""
@@ -96,6 +124,53 @@ class BuiltinRepositoryHost:
             return False
         await asyncio.to_thread(self._git.delete, f"{owner}/{name}")
         return True
+
+    async def create_branch(self, repository: scaffolder.ports.HostedRepository, branch: str, *, ref: str) -> None:
+        """Point the new ``branch`` at ``ref``'s commit; 409 when the branch exists."""
+        path = self._git.get(f"{repository.owner}/{repository.name}", create=False).path
+        commit = await gitpush.run_git("rev-parse", "--verify", f"{ref}^{{commit}}", cwd=path)
+        zero = "0" * len(commit)
+        try:
+            await gitpush.run_git("update-ref", f"refs/heads/{branch}", commit, zero, cwd=path)
+        except gitpush.GitPushError as exc:
+            raise ConflictError(f"branch {branch} of {repository.owner}/{repository.name} already exists") from exc
+
+    async def protect_branch(
+        self, repository: scaffolder.ports.HostedRepository, protection: scaffolder.BranchProtection
+    ) -> str:
+        """Refuse deleting or rewriting ``protection.branch`` with a pre-receive hook; say what is not enforced."""
+        full, branch = f"{repository.owner}/{repository.name}", protection.branch
+        path = self._git.get(full, create=False).path
+        try:
+            listed = (await gitpush.run_git("config", "--get-all", PROTECTED_BRANCH_KEY, cwd=path)).split()
+        except gitpush.GitPushError:  # exit code 1: no branch is protected yet
+            listed = []
+        if branch not in listed:
+            await gitpush.run_git("config", "--add", PROTECTED_BRANCH_KEY, branch, cwd=path)
+        hook = path / "hooks" / "pre-receive"
+        await asyncio.to_thread(hook.parent.mkdir, exist_ok=True)
+        await asyncio.to_thread(hook.write_text, PRE_RECEIVE_HOOK, "utf-8")
+        await asyncio.to_thread(hook.chmod, 0o755)
+        return (
+            f"Protected branch {branch} of {full} on {BUILTIN_LABEL}: deleting it and force pushes that rewrite its "
+            f"history are refused for every pusher. Not enforced there: {_unenforced(protection)} (the built-in "
+            "host has no pull requests or status checks; only platform admins may push to it at all)"
+        )
+
+
+def _unenforced(protection: scaffolder.BranchProtection) -> str:
+    """The rules of ``protection`` the built-in host cannot enforce, in words."""
+    count = protection.required_approving_review_count
+    rules = [f"pull requests with {count if count is not None else 1} approving review(s)"]
+    if protection.require_code_owner_reviews:
+        rules.append("code owner reviews")
+    if protection.required_status_check_contexts:
+        rules.append("status checks " + ", ".join(protection.required_status_check_contexts))
+    if protection.required_conversation_resolution:
+        rules.append("conversation resolution")
+    if protection.required_commit_signing:
+        rules.append("signed commits")
+    return ", ".join(rules)
 
 
 class GitOpsAdapter:

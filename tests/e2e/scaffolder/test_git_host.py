@@ -51,6 +51,13 @@ def test_admins_push_and_other_users_only_clone(live_server: LiveServer, tmp_pat
     admin_url = url_for(live_server, live_server.token, "acme-corp/payments-api")
     pushed = git("push", "--quiet", admin_url, "main", cwd=checkout)
     assert pushed.returncode == 0, pushed.stderr
+    # The design template asks for protectDefaultBranch: even an admin cannot rewrite or delete main.
+    assert git("commit", "--quiet", "--amend", "-m", "rewritten", cwd=checkout).returncode == 0
+    forced = git("push", "--force", admin_url, "main", cwd=checkout)
+    assert forced.returncode != 0 and "branch main is protected; force pushes" in forced.stderr
+    deleted = git("push", admin_url, ":main", cwd=checkout)
+    assert deleted.returncode != 0 and "branch main is protected; it cannot be deleted" in deleted.stderr
+    assert git("reset", "--quiet", "--hard", "HEAD@{1}", cwd=checkout).returncode == 0
     fresh = tmp_path / "fresh"
     assert git("clone", "--quiet", "--depth", "1", admin_url, str(fresh)).returncode == 0
     assert (fresh / "NOTES.md").read_text() == "notes\n"

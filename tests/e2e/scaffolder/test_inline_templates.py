@@ -76,6 +76,8 @@ def test_the_design_file_runs_from_the_cli_with_file(
     task_id = out.split()[1]
     code, out, _ = cli(live_server, capsys, "task", "logs", task_id)
     assert code == 0 and "Task created from the inline template template:default/microservice-golang" in out
+    code, out, _ = cli(live_server, capsys, "task", "list")
+    assert code == 0 and "template:default/microservice-golang (inline)" in out
     with client(live_server) as http:
         check_generated_service(live_server, http, tmp_path, "ledger-api", executable="run.sh")
     code, out, err = cli(live_server, capsys, "template", "run", "--file", str(folder), "--set", "serviceName=x1-y")

@@ -111,8 +111,9 @@ async def test_dry_run_of_a_publishing_template_says_where_it_would_publish(
     }
     result = (await client.post("/api/scaffolder/v2/dry-run", json=body)).json()
     publish = [e["body"]["message"] for e in result["log"] if e["body"]["stepId"] == "publish"]
-    assert len(publish) == 1 and publish[0].startswith(
+    assert len(publish) == 2 and publish[0].startswith(
         "Dry run: would create repository acme/svc on the built-in git host"
     )
+    assert publish[1] == "Dry run: would then protect branch master (admins included)", "Backstage's default"
     register = [e["body"]["message"] for e in result["log"] if e["body"]["stepId"] == "register"]
     assert register == ["Skipping catalog:register in dry run: it does not support dry runs; outputs are examples"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blacktop.kernel.errors import ConflictError, NotFoundError
-from blacktop.scaffolder import HostedRepository, RegisteredLocation, RepositoryHost, WorkspaceFile
+from blacktop.scaffolder import BranchProtection, HostedRepository, RegisteredLocation, RepositoryHost, WorkspaceFile
 
 
 @dataclass
@@ -18,6 +18,8 @@ class FakeHost:
     label: str = "the fake host"
     repos: dict[str, dict[str, WorkspaceFile]] = field(default_factory=dict)
     fail_push: bool = False
+    calls: list[tuple[str, str, Any]] = field(default_factory=list)
+    """``(operation, owner/name, argument)`` of each branch operation, in order."""
 
     def locate(self, owner: str, name: str, *, default_branch: str) -> HostedRepository:
         return HostedRepository(owner, name, f"https://git.test/{owner}/{name}.git",
@@ -42,6 +44,13 @@ class FakeHost:
 
     async def delete(self, owner: str, name: str) -> bool:
         return self.repos.pop(f"{owner}/{name}", None) is not None
+
+    async def create_branch(self, repository: HostedRepository, branch: str, *, ref: str) -> None:
+        self.calls.append(("create_branch", f"{repository.owner}/{repository.name}", (branch, ref)))
+
+    async def protect_branch(self, repository: HostedRepository, protection: BranchProtection) -> str:
+        self.calls.append(("protect_branch", f"{repository.owner}/{repository.name}", protection))
+        return f"Protected branch {protection.branch} on {self.label}"
 
 
 @dataclass

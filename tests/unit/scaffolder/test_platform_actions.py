@@ -60,8 +60,9 @@ async def test_publish_creates_pushes_and_says_where() -> None:
     assert ctx.outputs["remoteUrl"] == "https://git.test/acme-corp/svc.git"
     assert ctx.outputs["repoContentsUrl"] == "https://git.test/acme-corp/svc/blob/main"
     assert ctx.outputs["created"] is True
-    assert "Published 2 file(s) to the built-in git host (standing in for github.com)" in ctx.logs[-1]
-    assert "git clone https://git.test/acme-corp/svc.git" in ctx.logs[-1]
+    assert "Published 2 file(s) to the built-in git host (standing in for github.com)" in ctx.logs[-2]
+    assert "git clone https://git.test/acme-corp/svc.git" in ctx.logs[-2]
+    assert ctx.logs[-1] == "Protected branch main on the built-in git host (standing in for github.com)"
 
 
 async def test_publish_dry_run_creates_nothing_and_says_what_it_would_do() -> None:

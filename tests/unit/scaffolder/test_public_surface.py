@@ -10,6 +10,7 @@ EXPECTED = {
     "ActionExists",
     "ActionNotFound",
     "ActionRegistry",
+    "BranchProtection",
     "CatalogGateway",
     "ENTRY_POINT_GROUP",
     "EachItem",

@@ -306,8 +306,10 @@ def list_tasks(
     page = client_from(ctx).request("GET", f"{API}/tasks", params=params)
     table = Table("ID", "TEMPLATE", "STATUS", "CREATED", "BY", "ROLLBACK", box=None, pad_edge=False)
     for task in page["tasks"]:
+        info = task["spec"]["templateInfo"]
+        inline = " (inline)" if (info.get("source") or {}).get("type") == "inline" else ""
         table.add_row(
-            task["id"], task["spec"]["templateInfo"]["entityRef"], task["status"], task["createdAt"][:19],
+            task["id"], info["entityRef"] + inline, task["status"], task["createdAt"][:19],
             task.get("createdBy") or "", task.get("rollback") or "",
         )  # fmt: skip
     console_from(ctx).print(table)
