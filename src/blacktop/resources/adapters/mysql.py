@@ -1,9 +1,11 @@
 """The local provider's MariaDB/MySQL admin: PyMySQL (pure Python, well kept) run in worker threads.
 
 PyMySQL is synchronous, so each observation or plan runs in one ``asyncio.to_thread`` call on a
-pooled connection. The user is always ``'name'@'%'``. On MariaDB the password is sent already
-hashed (``IDENTIFIED BY PASSWORD '*...'``), so the plain text never appears in statements or the
-general log; MySQL 8 no longer accepts that form, so there the password is sent as a literal.
+pooled connection, pinged before it is reused (one that died with a server restart is replaced, so
+only a server that stays away is reported unreachable). The user is always ``'name'@'%'``. On
+MariaDB the password is sent already hashed (``IDENTIFIED BY PASSWORD '*...'``), so the plain text
+never appears in statements or the general log; MySQL 8 no longer accepts that form, so there the
+password is sent as a literal.
 Grants are read from ``information_schema`` so drift (a revoked grant, an extra one on another
 database or on ``*.*``) is seen and repaired.
 """
@@ -11,6 +13,7 @@ database or on ``*.*``) is seen and repaired.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +76,10 @@ class PyMySQLAdmin:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         try:
+            if conn is not None and not _answers(conn):
+                # The pooled connection died (a server restart, wait_timeout) although the server may be
+                # back: open a fresh one, so only a server that stays away is reported unreachable.
+                conn = None
             if conn is None:
                 conn = pymysql.connect(
                     host=self._host, port=self._port, user=self._user, password=self._password,
@@ -150,6 +157,17 @@ class PyMySQLAdmin:
                     cur.execute(statement, args)
 
         await self._run(work)
+
+
+def _answers(conn: pymysql.connections.Connection[pymysql.cursors.Cursor]) -> bool:
+    """Whether a pooled connection still answers a ping; one that does not is closed."""
+    try:
+        conn.ping()
+    except pymysql.err.MySQLError:
+        with contextlib.suppress(pymysql.err.MySQLError):
+            conn.close()
+        return False
+    return True
 
 
 def _identified(password: str, *, mariadb: bool) -> tuple[str, str]:

@@ -63,6 +63,13 @@ class RedisAclAdmin:
     async def _call(self, *args: Any) -> Any:
         try:
             return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+        except RedisConnectionError:
+            # Pooled connections die with a server restart although the server may be back: drop the
+            # idle ones and send once more on a fresh connection (every command here is idempotent), so
+            # only a server that stays away is reported unreachable.
+            await self._client.connection_pool.disconnect(inuse_connections=False)
+        try:
+            return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise errors.ServerUnreachable(f"{self._where} did not answer: {exc}") from exc
         except RedisError as exc:

