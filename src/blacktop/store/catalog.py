@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ColumnElement,
@@ -47,7 +48,7 @@ from blacktop import catalog
 from blacktop.catalog import querying, records
 from blacktop.kernel.errors import Problem
 
-from . import errors
+from . import errors, generations
 from .tables import UtcDateTime
 
 metadata = MetaData()
@@ -94,6 +95,12 @@ search = Table(
     Column("value", String(200), nullable=True),
     Column("original", Text, nullable=True),
 )  # fmt: skip
+state = Table(
+    "catalog_state", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+)  # fmt: skip
+"""One row: the write generation, bumped by every transaction that changes entities (migration 0006)."""
 processing_errors = Table(
     "catalog_errors", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -136,9 +143,10 @@ class SqlCatalogRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._pg = engine.dialect.name == "postgresql"
+        self._kept = generations.GenerationCache()
 
     @asynccontextmanager
-    async def _write(self, action: str) -> AsyncIterator[AsyncConnection]:
+    async def _write(self, action: str, *, changes_entities: bool = False) -> AsyncIterator[AsyncConnection]:
         try:
             async with self._engine.connect() as conn:
                 if not self._pg:
@@ -148,6 +156,11 @@ class SqlCatalogRepository:
                         # Bulk index maintenance on million-row indexes needs more than SQLite's 2 MiB cache.
                         await conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
                     yield conn
+                    if changes_entities:
+                        # Last statement before commit: on PostgreSQL the row lock is held only briefly.
+                        await conn.execute(
+                            update(state).where(state.c.id == 1).values(generation=state.c.generation + 1)
+                        )
         except Exception as exc:
             if errors.is_translatable(exc):
                 raise errors.translate(exc, url=self._engine.url, action=action) from exc
@@ -261,7 +274,7 @@ class SqlCatalogRepository:
         """Insert or update entities with their relations, search rows and full text, in one transaction."""
         if not writes:
             return
-        async with self._write("write catalog entities") as conn:
+        async with self._write("write catalog entities", changes_entities=True) as conn:
             for chunk in _chunks(list(writes)):
                 await self._write_chunk(conn, location_id, chunk)
 
@@ -345,7 +358,7 @@ class SqlCatalogRepository:
         """Remove entities and everything indexed for them."""
         if not refs:
             return
-        async with self._write("delete catalog entities") as conn:
+        async with self._write("delete catalog entities", changes_entities=True) as conn:
             for chunk in _chunks(list(refs)):
                 ids = [r.id for r in await conn.execute(select(entities.c.id).where(entities.c.ref.in_(chunk)))]
                 if ids:
@@ -354,7 +367,7 @@ class SqlCatalogRepository:
 
     async def mark_orphans(self, refs: Sequence[str]) -> None:
         """Keep entities but flag them as orphans (claimable by any location)."""
-        async with self._write("mark catalog orphans") as conn:
+        async with self._write("mark catalog orphans", changes_entities=True) as conn:
             for chunk in _chunks(list(refs)):
                 await conn.execute(
                     update(entities).where(entities.c.ref.in_(chunk)).values(orphan=True, location_id=None)
@@ -378,20 +391,96 @@ class SqlCatalogRepository:
     # -- reads -----------------------------------------------------------------------------------
 
     async def query(self, query: records.EntityQuery) -> records.EntityPage:
-        """Entities matching a filter (and substring/full-text term), ordered and paged."""
+        """Entities matching a filter (and substring/full-text term), ordered and paged.
+
+        Totals and the ids of pages up to ``KEPT_PAGE`` entities are kept per write generation
+        (``generations``). A page of a broad filter is first looked for by walking the first
+        ``WALK_ROWS`` entities in the served order and probing each (``_walk``); only when they hold
+        too few matches are all matches materialised and sorted.
+        """
         condition = self._filter_condition(query.filter)
         if query.fulltext:
             condition = and_(condition, self._term_condition(query.fulltext, query.fulltext_fields))
         for order in query.order:
-            # Backstage (since 3.7) leaves out entities that lack the order field.
-            condition = and_(condition, _has_key(order.field))
-        stmt: Select[Any] = select(entities).where(condition)
+            if order.field not in ENTITY_COLUMNS:
+                # Backstage (since 3.7) leaves out entities that lack the order field.
+                condition = and_(condition, _has_key(order.field))
+        shape = (query.filter, query.fulltext, tuple(query.fulltext_fields), tuple(query.order))
+        async with self._read("query the catalog") as conn:
+            generation = await self._generation(conn)
+            total = None
+            if query.count_total:
+                count = select(func.count()).select_from(entities).where(condition)
+                total = await self._kept.get_or_compute(
+                    generation, ("total", *shape), lambda: self._scalar(conn, count)
+                )
+            if total == 0 or query.limit == 0:
+                return records.EntityPage((), total)
+            if query.limit is None or query.limit > KEPT_PAGE:
+                rows = list((await conn.execute(self._materialised(query, select(entities), condition))).mappings())
+            else:
+                ids = await self._kept.get_or_compute(
+                    generation, ("page", *shape, query.offset, query.limit),
+                    lambda: self._page_ids(conn, query, condition, total),
+                )  # fmt: skip
+                rows = await self._rows(conn, ids)
+            items = await self._with_relations(conn, rows)
+        return records.EntityPage(tuple(items), total)
+
+    async def _generation(self, conn: AsyncConnection) -> int | None:
+        return (await conn.execute(select(state.c.generation).where(state.c.id == 1))).scalar_one_or_none()
+
+    async def _scalar(self, conn: AsyncConnection, stmt: Select[Any]) -> int:
+        return int((await conn.execute(stmt)).scalar_one())
+
+    async def _page_ids(
+        self, conn: AsyncConnection, query: records.EntityQuery, condition: ColumnElement[bool], total: int | None
+    ) -> tuple[int, ...]:
+        if total is not None and _is_walkable(query):
+            found = await self._walk(conn, query)
+            if len(found) >= min(query.limit or 0, total - query.offset):
+                return found
+        stmt = self._materialised(query, select(entities.c.id), condition)
+        return tuple(int(i) for i in (await conn.execute(stmt)).scalars())
+
+    async def _walk(self, conn: AsyncConnection, query: records.EntityQuery) -> tuple[int, ...]:
+        """The page among the first ``WALK_ROWS`` entities of the kind(s) in served order (may be short).
+
+        Matches found in a prefix of the order are the first matches overall, so a full page found
+        there is the right page; a short one means the matches cluster later and the caller
+        materialises instead. The prefix comes from the ``(kind, name)`` / ``(kind, id)`` indexes.
+        """
+        (conditions,) = query.filter.alternatives
+        kinds = [c for c in conditions if c.key == "kind" and c.values is not None and not c.negate]
+        prefix = select(entities.c.id)
+        if kinds:
+            prefix = prefix.where(*(entities.c.kind.in_(c.values or ()) for c in kinds))
+        prefix = _ordered(prefix, query.order).limit(WALK_ROWS)
+        probes = [_matches(c, drive=False) for c in conditions if c not in kinds]
+        stmt = _ordered(select(entities.c.id).where(entities.c.id.in_(prefix), *probes), query.order)
+        stmt = stmt.limit(query.limit).offset(query.offset)
+        return tuple(int(i) for i in (await conn.execute(stmt)).scalars())
+
+    async def _rows(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Mapping[Any, Any]]:
+        if not ids:
+            return []
+        found = {r["id"]: r for r in (await conn.execute(select(entities).where(entities.c.id.in_(ids)))).mappings()}
+        return [found[i] for i in ids if i in found]
+
+    def _materialised(
+        self, query: records.EntityQuery, stmt: Select[Any], condition: ColumnElement[bool]
+    ) -> Select[Any]:
+        stmt = stmt.where(condition)
         for order in query.order:
-            sort = (
-                select(func.min(search.c.value))
-                .where(search.c.entity_id == entities.c.id, search.c.key == order.field)
-                .scalar_subquery()
-            )
+            sort: ColumnElement[Any]
+            if order.field in ENTITY_COLUMNS:
+                sort = ENTITY_COLUMNS[order.field]
+            else:
+                sort = (
+                    select(func.min(search.c.value))
+                    .where(search.c.entity_id == entities.c.id, search.c.key == order.field)
+                    .scalar_subquery()
+                )
             stmt = stmt.order_by(sort.desc() if order.descending else sort.asc())
         # Insertion order is stable across pages and lets the database stop after ``limit`` rows.
         stmt = stmt.order_by(entities.c.id)
@@ -399,14 +488,7 @@ class SqlCatalogRepository:
             stmt = stmt.limit(query.limit)
         if query.offset:
             stmt = stmt.offset(query.offset)
-        async with self._read("query the catalog") as conn:
-            rows = list((await conn.execute(stmt)).mappings())
-            total = None
-            if query.count_total:
-                count = select(func.count()).select_from(entities).where(condition)
-                total = int((await conn.execute(count)).scalar_one())
-            items = await self._with_relations(conn, rows)
-        return records.EntityPage(tuple(items), total)
+        return stmt
 
     def _term_condition(self, term: str, fields: Sequence[str]) -> ColumnElement[bool]:
         lowered = term.strip().lower()
@@ -458,28 +540,37 @@ class SqlCatalogRepository:
     async def facets(
         self, facets: Sequence[str], entity_filter: querying.EntityFilter
     ) -> dict[str, list[tuple[str, int]]]:
-        """``{facet: [(value, count)]}`` over the matching entities, most frequent first."""
+        """``{facet: [(value, count)]}`` over the matching entities, most frequent first (kept per generation)."""
         condition = self._filter_condition(entity_filter)
         out: dict[str, list[tuple[str, int]]] = {}
         async with self._read("compute catalog facets") as conn:
+            generation = await self._generation(conn)
             for facet in facets:
                 key = facet.lower()
-                counted = select(search.c.value, func.count().label("n")).where(
-                    search.c.key == key, search.c.value.is_not(None)
-                )
-                if not entity_filter.is_everything:
-                    counted = counted.where(search.c.entity_id.in_(select(entities.c.id).where(condition)))
-                grouped = counted.group_by(search.c.value).subquery()
-                # One original spelling per value, looked up once per group rather than read for every row.
-                spelling = (
-                    select(search.c.original)
-                    .where(search.c.key == key, search.c.value == grouped.c.value)
-                    .limit(1)
-                    .scalar_subquery()
-                )
-                rows = (await conn.execute(select(spelling, grouped.c.n))).all()
-                out[facet] = sorted(((str(v), int(n)) for v, n in rows), key=lambda item: (-item[1], item[0]))
+                out[facet] = await self._kept.get_or_compute(
+                    generation, ("facet", key, entity_filter),
+                    lambda key=key: self._facet(conn, key, entity_filter, condition),  # type: ignore[misc]
+                )  # fmt: skip
         return out
+
+    async def _facet(
+        self, conn: AsyncConnection, key: str, entity_filter: querying.EntityFilter, condition: ColumnElement[bool]
+    ) -> list[tuple[str, int]]:
+        counted = select(search.c.value, func.count().label("n")).where(
+            search.c.key == key, search.c.value.is_not(None)
+        )
+        if not entity_filter.is_everything:
+            counted = counted.where(search.c.entity_id.in_(select(entities.c.id).where(condition)))
+        grouped = counted.group_by(search.c.value).subquery()
+        # One original spelling per value, looked up once per group rather than read for every row.
+        spelling = (
+            select(search.c.original)
+            .where(search.c.key == key, search.c.value == grouped.c.value)
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows = (await conn.execute(select(spelling, grouped.c.n))).all()
+        return sorted(((str(v), int(n)) for v, n in rows), key=lambda item: (-item[1], item[0]))
 
     async def search(self, term: str, *, entity_filter: querying.EntityFilter, limit: int) -> list[records.SearchHit]:
         """Ranked full-text matches; every word of ``term`` matches as a prefix."""
@@ -530,6 +621,15 @@ class SqlCatalogRepository:
             return await self._with_relations(conn, rows)
 
 
+ENTITY_COLUMNS: Final[Mapping[str, ColumnElement[Any]]] = {
+    "metadata.name": entities.c.name, "kind": entities.c.kind, "metadata.namespace": entities.c.namespace,
+}  # fmt: skip
+"""Search keys every entity has exactly once, lower-cased on the entity row: ordered by the row's column."""
+WALK_ROWS: Final = 2000
+"""How many entities (in served order) a page walk probes before it gives up and materialises."""
+KEPT_PAGE: Final = 500
+"""Pages up to this many entities have their ids kept per write generation."""
+
 BROAD_KEYS: Final = {
     "kind": 3, "apiversion": 3, "metadata.namespace": 3, "spec.lifecycle": 2, "spec.type": 2, "metadata.tags": 1,
 }  # fmt: skip
@@ -551,8 +651,29 @@ def _alternative(conditions: Sequence[querying.Condition]) -> ColumnElement[bool
         ]
         rest = [_matches(c, drive=False) for c in conditions if c not in plain]
         return and_(entities.c.id.in_(intersect(*ranges)), *rest)
+    if driver is not None and driver.key == "kind":
+        # Only a kind narrows: the entity index answers it without reading search rows.
+        parts = [entities.c.kind.in_(driver.values or ()) if c is driver else _matches(c, drive=False)
+                 for c in conditions]  # fmt: skip
+        return and_(*parts)
     parts = [_matches(c, drive=c is driver) for c in conditions]
     return and_(*parts)
+
+
+def _is_walkable(query: records.EntityQuery) -> bool:
+    """One AND of conditions, no term, ordered by id or entity columns, a page that fits the walk."""
+    if query.limit is None or query.fulltext or len(query.filter.alternatives) != 1 or query.filter.nothing:
+        return False
+    if not query.filter.alternatives[0]:
+        return False
+    return query.offset + query.limit <= WALK_ROWS and all(o.field in ENTITY_COLUMNS for o in query.order)
+
+
+def _ordered(stmt: Select[Any], orders: Sequence[querying.Order]) -> Select[Any]:
+    for order in orders:
+        column = ENTITY_COLUMNS[order.field]
+        stmt = stmt.order_by(column.desc() if order.descending else column.asc())
+    return stmt.order_by(entities.c.id)
 
 
 def _driver(conditions: Sequence[querying.Condition]) -> querying.Condition | None:
