@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -56,7 +56,8 @@ class TaskSpec:
     ``source`` says where the template came from: ``{"type": "catalog"}``, or for a template sent
     with the request ``{"type": "inline", "sha256", "files", "bytes", "origin"?}``. An inline task
     carries its skeleton files in ``skeleton`` (captured when the task was created), so any worker,
-    later or on another machine, runs exactly what was sent; they are stored, never served.
+    later or on another machine, runs exactly what was sent; they are stored, never served, and
+    dropped when the task ends (like its secrets).
     """
 
     template: Mapping[str, Any]
@@ -66,6 +67,10 @@ class TaskSpec:
     user: Mapping[str, Any] = field(default_factory=dict)
     source: Mapping[str, Any] = field(default_factory=lambda: dict(CATALOG_SOURCE))
     skeleton: tuple[SkeletonFile, ...] = ()
+
+    def without_skeleton(self) -> TaskSpec:
+        """The spec once the task ended: the captured files are dropped (``source`` still describes them)."""
+        return replace(self, skeleton=())
 
     @property
     def is_inline(self) -> bool:

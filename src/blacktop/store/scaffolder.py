@@ -88,6 +88,14 @@ EVENTS: Final = Table(
 """The event log of every task (log lines, step progress, completion, recovery, rollback)."""
 
 
+async def _without_skeleton(conn: AsyncConnection, task_id: str) -> dict[str, Any]:
+    """``{"spec": ...}`` without the captured skeleton files when the task has any, else ``{}``."""
+    spec = (await conn.execute(select(TASKS.c.spec).where(TASKS.c.id == task_id))).scalar()
+    if not isinstance(spec, dict) or "skeleton" not in spec:
+        return {}
+    return {"spec": {key: value for key, value in spec.items() if key != "skeleton"}}
+
+
 class SqlTaskStore:
     """``TaskStore`` on an AsyncEngine migrated to head (it does not own the engine)."""
 
@@ -223,7 +231,7 @@ class SqlTaskStore:
         self, task_id: str, *, worker: str | None, status: tasks.TaskStatus, output: Mapping[str, Any] | None,
         error: str | None, now: datetime,
     ) -> bool:  # fmt: skip
-        """End the run and forget its secrets; False when ``worker`` no longer holds it."""
+        """End the run and forget its secrets (and an inline template's skeleton); False when ``worker`` lost it."""
         where = [TASKS.c.id == task_id]
         if worker is not None:
             where.append(TASKS.c.claimed_by == worker)
@@ -232,7 +240,8 @@ class SqlTaskStore:
                 update(TASKS)
                 .where(*where)
                 .values(status=status, output=dict(output) if output is not None else None, error=error,
-                        secrets=None, claimed_by=None, lease_expires_ms=0, heartbeat_ms=to_ms(now))
+                        secrets=None, claimed_by=None, lease_expires_ms=0, heartbeat_ms=to_ms(now),
+                        **await _without_skeleton(conn, task_id))
             )  # fmt: skip
         return bool(done.rowcount == 1)
 
@@ -242,8 +251,9 @@ class SqlTaskStore:
             await conn.execute(
                 update(TASKS)
                 .where(TASKS.c.id == task_id, TASKS.c.status == "open")
-                .values(status="cancelled", secrets=None, error="the task was cancelled before it started")
-            )
+                .values(status="cancelled", secrets=None, error="the task was cancelled before it started",
+                        **await _without_skeleton(conn, task_id))
+            )  # fmt: skip
             await conn.execute(
                 update(TASKS).where(TASKS.c.id == task_id, TASKS.c.status == "processing").values(cancel_requested=True)
             )

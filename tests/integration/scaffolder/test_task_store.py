@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from blacktop.scaffolder import InMemoryTaskStore, StepIteration, StepRecord, Task, TaskSpec, TaskStore
+from blacktop.scaffolder.tasks import SkeletonFile
 from blacktop.store import build_engine, upgrade_to_head
 from blacktop.store.scaffolder import SqlTaskStore
 
@@ -116,3 +118,18 @@ async def test_listing_filters_and_counts(store: TaskStore, prefix: str) -> None
     await store.add(task(f"{prefix}-other", by=f"user:default/{prefix}-other"), secrets={})
     page = await store.list_tasks(created_by=f"user:default/{prefix}", limit=2)
     assert (page.total, [t.id for t in page.tasks]) == (3, [f"{prefix}-2", f"{prefix}-1"])
+
+
+async def test_an_inline_template_s_skeleton_is_kept_until_the_task_ends(store: TaskStore, prefix: str) -> None:
+    skeleton = (SkeletonFile("skeleton/run.sh", b"#!/bin/sh\n\x00\xff", executable=True),)
+    source = {"type": "inline", "sha256": "ab" * 32, "files": 1, "bytes": 12}
+    for suffix in ("run", "cancel"):
+        base = task(f"{prefix}-{suffix}")
+        await store.add(replace(base, spec=replace(base.spec, source=source, skeleton=skeleton)), secrets={})
+    # Not claimed: on PostgreSQL the database is shared by the whole session, so "oldest open" is not ours.
+    stored = await store.get(f"{prefix}-run")
+    assert stored is not None and stored.spec.skeleton == skeleton and stored.spec.is_inline
+    assert await store.finish(stored.id, worker=None, status="completed", output={}, error=None, now=NOW)
+    cancelled = await store.request_cancel(f"{prefix}-cancel", now=NOW)
+    for ended in (await store.get(stored.id), cancelled):
+        assert ended is not None and ended.spec.skeleton == () and ended.spec.source == source

@@ -112,7 +112,7 @@ class InMemoryTaskStore:
             return False
         row.task = replace(
             row.task, status=status, output=dict(output) if output is not None else None, error=error,
-            claimed_by=None, last_heartbeat_at=now,
+            claimed_by=None, last_heartbeat_at=now, spec=row.task.spec.without_skeleton(),
         )  # fmt: skip
         row.secrets, row.lease_expires = {}, None
         return True
@@ -123,7 +123,10 @@ class InMemoryTaskStore:
         if row is None:
             raise NotFoundError(f"scaffolder task {task_id!r} does not exist")
         if row.task.status == "open":
-            row.task = replace(row.task, status="cancelled", error="the task was cancelled before it started")
+            row.task = replace(
+                row.task, status="cancelled", error="the task was cancelled before it started",
+                spec=row.task.spec.without_skeleton(),
+            )  # fmt: skip
             row.secrets = {}
         elif row.task.status == "processing":
             row.task = replace(row.task, cancel_requested=True)
