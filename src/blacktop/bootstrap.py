@@ -184,6 +184,7 @@ class Platform:
             await self.engine.stop()
         for stop in reversed(self.wiring.shutdown):
             await stop()
+        await self.store.close()
         await self.db.dispose()
 
 

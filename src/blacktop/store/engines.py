@@ -72,10 +72,10 @@ def build_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(target, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def build_sync_engine(url: str | URL, *, echo: bool = False) -> Engine:
-    """A blocking Engine for ``url`` with the same SQLite settings; for migrations and bulk tooling."""
+def build_sync_engine(url: str | URL, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> Engine:
+    """A blocking Engine for ``url`` with the same SQLite settings; for migrations, bulk tooling and SQLite writes."""
     target = sync_url(url)
-    engine = create_engine(target, echo=echo)
+    engine = create_engine(target, echo=echo, connect_args=connect_args or {})
     if target.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine

@@ -1,5 +1,11 @@
 """The SQL resource store: ``kernel.ports.ResourceStore`` on SQLite and PostgreSQL.
 
+On SQLite, write transactions run on one blocking connection on the event loop's own thread
+rather than through aiosqlite's worker thread: a write transaction is a handful of statements
+that SQLite finishes in well under a millisecond, while each hop to a worker thread and back costs
+more than the statement itself. The connection waits for another process's write lock with
+``asyncio.sleep`` (never blocking the loop) and reads stay on the async engine.
+
 Write transactions are serialised, so the global revision (the ``events`` primary key) increases in
 commit order and a watcher resuming from revision N never misses a change committed after it:
 within a process an asyncio lock queues writers before they take a connection, and across
@@ -15,11 +21,12 @@ SQLite), so a page and the revision reported with it agree.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+import time
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from sqlalchemy import Insert, and_, func, or_, select
+from sqlalchemy import Connection, Engine, Executable, Insert, and_, exc, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from blacktop.kernel.clock import Clock, SystemClock
@@ -38,12 +45,34 @@ from blacktop.kernel.ports import (
 from blacktop.kernel.resources import Resource, ResourceKey
 
 from . import errors, paging, querying, records, statements, writing
+from .engines import SQLITE_BUSY_TIMEOUT_MS, build_sync_engine
 from .tables import AuditRecordRow, EventRow
 
 WRITE_LOCK_KEY: Final = 0x626C_6B74_7772_0001
 """The PostgreSQL advisory lock every resource write transaction holds ("blktwr" + 1)."""
 
 _TAKE_WRITE_LOCK: Final = select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY))
+
+
+class _Executor(Protocol):
+    """The two calls a write transaction makes; an AsyncConnection has them, ``_OnLoop`` adapts a blocking one."""
+
+    async def execute(self, statement: Executable, parameters: Any = None, /) -> Any: ...
+
+    async def scalar(self, statement: Executable, parameters: Mapping[str, Any] | None = None, /) -> Any: ...
+
+
+class _OnLoop:
+    """A blocking SQLAlchemy connection behind the async calls a write transaction makes."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Executable, parameters: Any = None, /) -> Any:
+        return self._conn.execute(statement, parameters)
+
+    async def scalar(self, statement: Executable, parameters: Mapping[str, Any] | None = None, /) -> Any:
+        return self._conn.scalar(statement, parameters)
 
 
 def _key_params(key: ResourceKey) -> dict[str, str]:
@@ -62,7 +91,7 @@ class SqlResourceTransaction:
     is put back on every read, so a revision assigned inside a statement never needs a second write.
     """
 
-    def __init__(self, conn: AsyncConnection, *, clock: Clock, guard: _Guard, insert_resource: Insert) -> None:
+    def __init__(self, conn: _Executor, *, clock: Clock, guard: _Guard, insert_resource: Insert) -> None:
         self._conn = conn
         self._clock = clock
         self._guard = guard
@@ -197,6 +226,10 @@ class SqlResourceStore:
         self._local_writes = asyncio.Lock()
         self._insert_resource = statements.insert_resource(engine.dialect.name)
         self._listeners: list[CommitListener] = []
+        database = engine.url.database or ""
+        self._sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
+        self._writer_engine: Engine | None = None
+        self._writer: Connection | None = None
 
     def subscribe(self, listener: CommitListener) -> None:
         """Call ``listener`` with the events of every transaction committed here, in commit order."""
@@ -208,6 +241,10 @@ class SqlResourceStore:
 
         Transactions do not nest: opening a second one inside the block waits for the first forever.
         """
+        if self._sqlite_file:
+            async with self._sqlite_transaction() as tx:
+                yield tx
+            return
         async with self._local_writes:
             with self._guard("write resources"):
                 async with self._engine.connect() as conn:
@@ -223,6 +260,53 @@ class SqlResourceStore:
             # Still under the local write lock, so listeners hear of commits in revision order.
             if tx.events:
                 writing.tell_listeners(self._listeners, tx.events)
+
+    @asynccontextmanager
+    async def _sqlite_transaction(self) -> AsyncIterator[SqlResourceTransaction]:
+        async with self._local_writes:
+            with self._guard("write resources"):
+                conn = await self._begin_on_loop()
+                try:
+                    tx = SqlResourceTransaction(
+                        _OnLoop(conn), clock=self._clock, guard=self._guard, insert_resource=self._insert_resource
+                    )
+                    yield tx
+                    conn.commit()
+                except BaseException:
+                    conn.rollback()
+                    raise
+            if tx.events:
+                writing.tell_listeners(self._listeners, tx.events)
+
+    async def _begin_on_loop(self) -> Connection:
+        """``BEGIN IMMEDIATE`` on the loop-thread connection, waiting (asynchronously) for other processes' writes."""
+        if self._writer is None:
+            self._writer_engine = build_sync_engine(self._engine.url, connect_args={"check_same_thread": False})
+            self._writer = self._writer_engine.connect()
+            # Never block the loop inside SQLite: a held lock is waited for below, with asyncio.sleep.
+            self._writer.connection.driver_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            self._writer.execution_options(sqlite_begin="IMMEDIATE")
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        delay = 0.001
+        while True:
+            try:
+                self._writer.begin()
+                return self._writer
+            except exc.OperationalError as error:
+                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    async def close(self) -> None:
+        """Close the SQLite write connection, if one was opened (the async engine is the owner's to dispose)."""
+        async with self._local_writes:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            if self._writer_engine is not None:
+                self._writer_engine.dispose()
+                self._writer_engine = None
 
     @asynccontextmanager
     async def _snapshot(self, action: str) -> AsyncIterator[AsyncConnection]:
