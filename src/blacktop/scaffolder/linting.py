@@ -1,8 +1,9 @@
 """Checking a template before anyone runs it: the mistakes a run would otherwise find one at a time.
 
 ``lint_template`` reports, each with its field path: parameter pages that are not valid JSON
-Schema, ``${{ }}`` values with syntax errors or unknown filters, references to steps that do not
-exist or run later (``steps.publish.output`` before ``publish``), and actions nobody registered.
+Schema, ``${{ }}`` values with syntax errors, unknown filters or sandbox-escape attempts
+(``''.__class__``), references to steps that do not exist or run later (``steps.publish.output``
+before ``publish``), and actions nobody registered.
 It is what ``blacktop template validate`` and the catalog's template processing can show, so authors
 see every problem at once instead of a failed task per mistake.
 """
@@ -78,6 +79,10 @@ def _check_text(
     strange = sorted(called - _STATUS_FUNCTIONS)
     if strange:
         problems.append(Problem(path=path, message=f"unknown function(s) {', '.join(strange)}()"))
+    for name in _private_names(tree):
+        problems.append(
+            Problem(path=path, message=f"reaches for {name!r}; the sandbox refuses names starting with '_'")
+        )
     for step_id in _step_references(tree):
         if step_id not in known:
             problems.append(Problem(path=path, message=f"refers to step {step_id!r}, which the template does not have"))
@@ -86,6 +91,15 @@ def _check_text(
                 Problem(path=path, message=f"refers to step {step_id!r}, which has not run yet at this point")
             )
     return problems
+
+
+def _private_names(tree: nodes.Template) -> list[str]:
+    """Attributes and keys starting with ``_`` (``''.__class__``-style walks), which rendering refuses anyway."""
+    found = [attr.attr for attr in tree.find_all(nodes.Getattr) if attr.attr.startswith("_")]
+    for item in tree.find_all(nodes.Getitem):
+        if isinstance(item.arg, nodes.Const) and isinstance(item.arg.value, str) and item.arg.value.startswith("_"):
+            found.append(item.arg.value)
+    return list(dict.fromkeys(found))
 
 
 def _step_references(tree: nodes.Template) -> list[str]:

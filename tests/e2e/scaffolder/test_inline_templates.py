@@ -138,6 +138,11 @@ API_REFUSALS: dict[str, tuple[dict[str, Any], int, list[str]]] = {
         422,
         ["spec.steps[0].action"],
     ),
+    "sandbox-escape": (
+        {"template": design(steps=[{"id": "a", "action": "debug:log", "input": {"message": "${{ ''.__class__ }}"}}])},
+        422,
+        ["spec.steps[0].input.message"],
+    ),
     "template-not-an-object": ({"template": "template.yaml"}, 422, ["template"]),
     "both-ref-and-template": ({"template": design(), "templateRef": "microservice-golang"}, 422, ["template"]),
     "bad-base64": (

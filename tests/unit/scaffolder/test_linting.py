@@ -40,6 +40,7 @@ def test_each_kind_of_mistake_is_reported(renderer: TemplateRenderer) -> None:
                     {"id": "second", "action": "debug:log", "input": {"message": "${{ parameters.n | shout }}"}},
                     {"id": "third", "action": "publish:nowhere", "if": "${{ steps['ghost'].output.ok }}"},
                     {"id": "fourth", "action": "debug:log", "input": {"message": "${{ exec('ls') }}"}},
+                    {"id": "fifth", "action": "debug:log", "input": {"message": "${{ ''.__class__['__mro__'] }}"}},
                 ],
                 "output": {"links": [{"url": "${{ steps.first.output.url | parseRepoUrl }"}]},
             },
@@ -56,6 +57,8 @@ def test_each_kind_of_mistake_is_reported(renderer: TemplateRenderer) -> None:
         "spec.steps[2].action",
         "spec.steps[2].if",
         "spec.steps[3].input.message",
+        "spec.steps[4].input.message",
+        "spec.steps[4].input.message",
         "spec.output.links[0].url",
     ]
     messages = dict(got[1:])
@@ -65,6 +68,10 @@ def test_each_kind_of_mistake_is_reported(renderer: TemplateRenderer) -> None:
     assert messages["spec.steps[2].action"] == "action 'publish:nowhere' is not registered"
     assert messages["spec.steps[2].if"] == "refers to step 'ghost', which the template does not have"
     assert messages["spec.steps[3].input.message"] == "unknown function(s) exec()"
+    assert [m for path, m in got if path == "spec.steps[4].input.message"] == [
+        "reaches for '__class__'",
+        "reaches for '__mro__'",
+    ]
     assert "syntax error" in messages["spec.output.links[0].url"]
 
 
