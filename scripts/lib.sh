@@ -32,10 +32,12 @@ apt_install() {
 ensure_system_tools() {
   have git || apt_install git
   have promtool || apt_install prometheus
+  have amtool || apt_install prometheus-alertmanager  # checks the generated Alertmanager routing
   have go || apt_install golang-go  # builds the microservice-golang golden path in tests
-  # Debian's prometheus package starts a server on :9090; the tests only need promtool.
-  if have systemctl; then systemctl stop prometheus >/dev/null 2>&1 || true; fi
+  # Debian's packages start servers on :9090 and :9093; the tests only need promtool and amtool.
+  if have systemctl; then systemctl stop prometheus prometheus-alertmanager >/dev/null 2>&1 || true; fi
   pkill -x prometheus >/dev/null 2>&1 || true
+  pkill -x prometheus-alertmanager >/dev/null 2>&1 || true
 }
 
 start_local_services() {
