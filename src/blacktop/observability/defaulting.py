@@ -22,7 +22,7 @@ pure: entity documents and config documents in, documents and problems out.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -343,3 +343,35 @@ def plan_catalog_sync(desired: Sequence[Mapping[str, Any]], existing: Sequence[M
 def _is_number(text: str) -> bool:
     """Whether ``text`` is a plain ASCII decimal number (``"¹".isdigit()`` is true, but ``int("¹")`` fails)."""
     return text.isascii() and text.isdigit()
+
+
+def _config_key(config: Mapping[str, Any]) -> tuple[str, str]:
+    meta = config.get("metadata") or {}
+    return (str(meta.get("namespace") or "default"), str(meta.get("name")))
+
+
+def _entity_of(config: Mapping[str, Any]) -> str | None:
+    value = ((config.get("metadata") or {}).get("annotations") or {}).get(ENTITY_REF_ANNOTATION)
+    return str(value) if value else None
+
+
+def plan_catalog_changes(
+    desired: Sequence[Mapping[str, Any]], existing: Sequence[Mapping[str, Any]], *, refs: Collection[str]
+) -> tuple[SyncPlan, tuple[Problem, ...]]:
+    """``plan_catalog_sync`` for the configs of the entities ``refs`` only; every other config stays.
+
+    ``desired`` holds the configs of those entities that still want one. A managed config of another
+    entity keeps its name: a desired config that would take it is reported, not applied.
+    """
+    related = [c for c in existing if not is_managed(c) or _entity_of(c) in refs]
+    taken = {_config_key(c): _entity_of(c) for c in existing if is_managed(c) and _entity_of(c) not in refs}
+    kept: list[Mapping[str, Any]] = []
+    problems: list[Problem] = []
+    for document in desired:
+        key = _config_key(document)
+        if key in taken:
+            message = f"maps to the same config {key[0]}/{key[1]} as {taken[key]}"
+            problems.append(Problem("metadata.name", message, document=_entity_of(document)))
+            continue
+        kept.append(document)
+    return plan_catalog_sync(kept, related), tuple(problems)

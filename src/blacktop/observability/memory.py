@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import ports
+from . import defaulting, ports
 
 
 class InMemoryCatalogReader:
@@ -20,10 +20,29 @@ class InMemoryCatalogReader:
     def __init__(self, entities: Sequence[Mapping[str, Any]] = ()) -> None:
         self.entities: list[Mapping[str, Any]] = list(entities)
 
+        self.reads: list[tuple[str, tuple[str, ...]]] = []
+        """``(method, refs or kinds)`` of every read, so tests can tell what a sync looked at."""
+
     async def list_entities(self, *, kinds: Sequence[str]) -> list[Mapping[str, Any]]:
         """Entities of the given kinds."""
+        self.reads.append(("list_entities", tuple(kinds)))
         wanted = {k.lower() for k in kinds}
         return [e for e in self.entities if str(e.get("kind") or "").lower() in wanted]
+
+    async def get_entities(self, refs: Sequence[str]) -> list[Mapping[str, Any]]:
+        """The entities with these refs."""
+        self.reads.append(("get_entities", tuple(refs)))
+        wanted = set(refs)
+        return [e for e in self.entities if defaulting.entity_ref(e) in wanted]
+
+    async def list_owned(self, owners: Sequence[str], *, kinds: Sequence[str]) -> list[Mapping[str, Any]]:
+        """Entities of the kinds whose owner is one of ``owners``."""
+        self.reads.append(("list_owned", tuple(owners)))
+        wanted, kinds_wanted = set(owners), {k.lower() for k in kinds}
+        return [
+            e for e in self.entities
+            if str(e.get("kind") or "").lower() in kinds_wanted and defaulting.owner_ref(e) in wanted
+        ]  # fmt: skip
 
 
 class InMemoryOutputRepository:

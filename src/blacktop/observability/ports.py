@@ -23,6 +23,14 @@ class CatalogReader(Protocol):
         """Every entity whose kind is one of ``kinds`` (compared case-insensitively)."""
         ...
 
+    async def get_entities(self, refs: Sequence[str]) -> list[Mapping[str, Any]]:
+        """The entities named by ``refs`` (lower-case ``kind:namespace/name``) that exist."""
+        ...
+
+    async def list_owned(self, owners: Sequence[str], *, kinds: Sequence[str]) -> list[Mapping[str, Any]]:
+        """Entities of the given kinds owned (``ownedBy``) by one of ``owners`` (lower-case refs)."""
+        ...
+
 
 class OutputRepository(Protocol):
     """The repository generated files are committed to (one commit per call)."""

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -225,24 +225,36 @@ class CatalogServiceReader:
         page = await self._catalog.query(records.EntityQuery(filter=entity_filter))
         return [item.served() for item in page.items]
 
+    async def get_entities(self, refs: Sequence[str]) -> list[Mapping[str, Any]]:
+        """The entities with these refs that exist."""
+        found = await self._catalog.repository.get_by_refs(list(refs))
+        return [found[ref].served() for ref in refs if ref in found]
+
+    async def list_owned(self, owners: Sequence[str], *, kinds: Sequence[str]) -> list[Mapping[str, Any]]:
+        """Entities of the kinds with an ``ownedBy`` relation to one of ``owners``."""
+        conditions = [f"kind={k.lower()}" for k in kinds] + [f"relations.ownedby={o}" for o in owners]
+        page = await self._catalog.query(records.EntityQuery(filter=querying.parse_filters([",".join(conditions)])))
+        return [item.served() for item in page.items]
+
 
 class SyncOnRefresh:
-    """A catalog ``RefreshObserver``: any refresh that changed entities runs the observability sync."""
+    """A catalog ``RefreshObserver``: syncs the configs of the components and groups a refresh changed."""
 
     def __init__(self, sync: syncing.CatalogSync) -> None:
         self._sync = sync
 
     async def refreshed(self, location: records.LocationRecord, summary: catalog_service_mod.RefreshSummary) -> None:
-        """Sync when components or groups changed (or on the first refresh heard)."""
-        if self._sync.last is not None and not (summary.changed_refs or summary.removed_refs):
-            return
-        await run_sync(self._sync)
+        """Sync what the refresh's changed and removed refs affect (everything on the first refresh heard)."""
+        if self._sync.last is None:
+            await run_sync(self._sync.sync)
+        else:
+            await run_sync(lambda: self._sync.sync_changes([*summary.changed_refs, *summary.removed_refs]))
 
 
-async def run_sync(sync: syncing.CatalogSync) -> None:
+async def run_sync(sync: Callable[[], Awaitable[syncing.SyncResult]]) -> None:
     """One sync, logged; failures are logged, never raised into the catalog's refresh."""
     try:
-        result = await sync.sync()
+        result = await sync()
     except Exception:
         log.exception("observability catalog sync failed")
         return
@@ -423,14 +435,14 @@ def wire(w: Wiring) -> None:
         zero_config = sync
 
         def resync() -> None:
-            task = asyncio.get_running_loop().create_task(run_sync(zero_config))
+            task = asyncio.get_running_loop().create_task(run_sync(zero_config.sync))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
         controller.on_hand_written.append(resync)
 
         async def first_sync() -> None:
-            await run_sync(zero_config)
+            await run_sync(zero_config.sync)
 
         w.startup.append(first_sync)
 
