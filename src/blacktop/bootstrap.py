@@ -316,7 +316,17 @@ def serve(*, data_dir: Path, host: str, port: int, demo: bool, database_url: str
     if database_url:
         overrides["database_url"] = database_url
     settings = Settings(**overrides)
-    asyncio.run(_serve(settings))
+    with asyncio.Runner(loop_factory=_fast_event_loop()) as runner:
+        runner.run(_serve(settings))
+
+
+def _fast_event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (Linux and macOS), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _serve(settings: Settings) -> None:

@@ -66,8 +66,12 @@ class ApiServices:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def services(request: Request) -> ApiServices:
-    """The services the composition root built for this app."""
+async def services(request: Request) -> ApiServices:
+    """The services the composition root built for this app.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency on a worker
+    thread, which on every request would cost more than the lookup.
+    """
     found: ApiServices = request.app.state.services
     return found
 

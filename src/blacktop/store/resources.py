@@ -21,6 +21,7 @@ SQLite), so a page and the revision reported with it agree.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -52,6 +53,11 @@ WRITE_LOCK_KEY: Final = 0x626C_6B74_7772_0001
 """The PostgreSQL advisory lock every resource write transaction holds ("blktwr" + 1)."""
 
 _TAKE_WRITE_LOCK: Final = select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY))
+
+CHECKPOINT_EVERY: Final = 200
+"""SQLite write transactions between two checkpoints of the write-ahead log (SQLite's own default is ~1000 pages)."""
+
+log = logging.getLogger(__name__)
 
 
 class _Executor(Protocol):
@@ -230,6 +236,8 @@ class SqlResourceStore:
         self._sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
         self._writer_engine: Engine | None = None
         self._writer: Connection | None = None
+        self._commits_since_checkpoint = 0
+        self._checkpointing: asyncio.Task[None] | None = None
 
     def subscribe(self, listener: CommitListener) -> None:
         """Call ``listener`` with the events of every transaction committed here, in commit order."""
@@ -277,6 +285,24 @@ class SqlResourceStore:
                     raise
             if tx.events:
                 writing.tell_listeners(self._listeners, tx.events)
+        self._commits_since_checkpoint += 1
+        if self._commits_since_checkpoint >= CHECKPOINT_EVERY and self._checkpointing is None:
+            self._commits_since_checkpoint = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file on a worker thread (never blocking writers)."""
+        try:
+            await asyncio.to_thread(self._checkpoint_now)
+        except Exception:
+            log.warning("checkpointing the SQLite write-ahead log failed; it is retried later", exc_info=True)
+        finally:
+            self._checkpointing = None
+
+    def _checkpoint_now(self) -> None:
+        assert self._writer_engine is not None
+        with self._writer_engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def _begin_on_loop(self) -> Connection:
         """``BEGIN IMMEDIATE`` on the loop-thread connection, waiting (asynchronously) for other processes' writes."""
@@ -284,7 +310,10 @@ class SqlResourceStore:
             self._writer_engine = build_sync_engine(self._engine.url, connect_args={"check_same_thread": False})
             self._writer = self._writer_engine.connect()
             # Never block the loop inside SQLite: a held lock is waited for below, with asyncio.sleep.
-            self._writer.connection.driver_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            driver = self._writer.connection.driver_connection
+            driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            # Checkpoints fsync the database file; they run on a worker thread instead (_checkpoint_now).
+            driver.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
             self._writer.execution_options(sqlite_begin="IMMEDIATE")
         deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
         delay = 0.001
@@ -300,6 +329,8 @@ class SqlResourceStore:
 
     async def close(self) -> None:
         """Close the SQLite write connection, if one was opened (the async engine is the owner's to dispose)."""
+        if self._checkpointing is not None:
+            await self._checkpointing
         async with self._local_writes:
             if self._writer is not None:
                 self._writer.close()
