@@ -64,8 +64,9 @@ class StoredEntity:
 
     def served(self) -> dict[str, Any]:
         """The Backstage entity as the API serves it (relations, uid, etag, orphan annotation)."""
-        entity = model.Entity.from_dict(self.document)
-        return stitching.stitch_entity(entity, self.relations, uid=self.uid, orphan=self.orphan, errors=self.errors)
+        return stitching.stitch_stored(
+            self.document, self.relations, ref=self.ref, uid=self.uid, orphan=self.orphan, errors=self.errors
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from blacktop.kernel.errors import Problem
@@ -39,8 +39,10 @@ def sort_spec_lists(entity: model.Entity) -> model.Entity:
 
 def compute_etag(document: dict[str, Any]) -> str:
     """A stable hash of a served entity (without its etag), as an opaque string."""
-    body = copy.deepcopy(document)
-    body.get("metadata", {}).pop("etag", None)
+    body = dict(document)
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and "etag" in metadata:
+        body["metadata"] = {k: v for k, v in metadata.items() if k != "etag"}
     encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()[:40]
 
@@ -55,9 +57,15 @@ def stitch_entity(
 ) -> dict[str, Any]:
     """The final served entity: ``relations`` ``[{type, targetRef}]``, uid, etag, orphan, status."""
     served = entity.with_annotations({model.ORPHAN_ANNOTATION: "true"}) if orphan else entity
-    document = served.to_dict()
+    return _finish(served.to_dict(), entity.ref, rows, uid=uid, errors=errors)
+
+
+def _finish(
+    document: dict[str, Any], ref: model.EntityRef, rows: Iterable[model.Relation], *, uid: str,
+    errors: Sequence[Problem],
+) -> dict[str, Any]:  # fmt: skip
     document["metadata"]["uid"] = uid
-    document["relations"] = relations.relations_from(entity.ref, rows)
+    document["relations"] = relations.relations_from(ref, rows)
     if errors:
         document["status"] = {
             "items": [
@@ -72,6 +80,43 @@ def stitch_entity(
         }
     document["metadata"]["etag"] = compute_etag(document)
     return document
+
+
+def stitch_stored(
+    document: Mapping[str, Any],
+    rows: Iterable[model.Relation],
+    *,
+    ref: model.EntityRef,
+    uid: str,
+    orphan: bool = False,
+    errors: Sequence[Problem] = (),
+) -> dict[str, Any]:
+    """``stitch_entity(Entity.from_dict(document), ...)`` for a stored document, with one copy instead of four.
+
+    Serving a page of entities is mostly this function; ``ref`` is the document's own ref.
+    """
+    metadata = _copy_json(document["metadata"])
+    metadata.setdefault("namespace", model.DEFAULT_NAMESPACE)
+    if orphan:
+        annotations = metadata.get("annotations")
+        metadata["annotations"] = {
+            **(annotations if isinstance(annotations, Mapping) else {}), model.ORPHAN_ANNOTATION: "true"
+        }  # fmt: skip
+    spec = document.get("spec")
+    served: dict[str, Any] = {
+        "apiVersion": str(document["apiVersion"]), "kind": str(document["kind"]), "metadata": metadata,
+        "spec": _copy_json(spec) if isinstance(spec, Mapping) else {},
+    }  # fmt: skip
+    return _finish(served, ref, rows, uid=uid, errors=errors)
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than ``copy.deepcopy``."""
+    if isinstance(value, Mapping):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
 
 
 def generated_location_name(location: locations.LocationSpec) -> str:
