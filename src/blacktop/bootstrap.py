@@ -53,6 +53,7 @@ from blacktop.store.leases import SqlLeaseStore
 from blacktop.telemetry import PlatformMetrics
 from blacktop.wiring import Wiring
 from blacktop.wiring import catalog as catalog_wiring
+from blacktop.wiring import environments as environments_wiring
 from blacktop.wiring import observability as observability_wiring
 from blacktop.wiring import providers as providers_wiring
 from blacktop.wiring import resources as resources_wiring
@@ -69,6 +70,7 @@ FEATURES: list[Callable[[Wiring], None]] = [
     secrets_wiring.wire,
     providers_wiring.wire,
     resources_wiring.wire,
+    environments_wiring.wire,
     scaffolder_wiring.wire,
     teamnamespaces_wiring.wire,
 ]
