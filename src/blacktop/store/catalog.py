@@ -307,8 +307,10 @@ class SqlCatalogRepository:
         uids.update({w.ref.key: str(uuid.uuid4()) for w in new})
         ids = dict(existing)
         if new:
-            result = await conn.execute(
-                insert(entities).returning(entities.c.id, entities.c.ref, sort_by_parameter_order=True),
+            # A plain executemany, then the ids by ref: ``RETURNING`` with parameter order has no
+            # sentinel column here, so SQLAlchemy would send one INSERT per entity.
+            await conn.execute(
+                insert(entities),
                 [
                     {"uid": uids[w.ref.key], "ref": w.ref.key, "kind": w.ref.kind.lower(),
                      "namespace": w.ref.namespace.lower(), "name": w.ref.name.lower(), "document": dict(w.document),
@@ -317,9 +319,16 @@ class SqlCatalogRepository:
                     for w in new
                 ],
             )  # fmt: skip
-            ids.update({r.ref: r.id for r in result})
+            found = await conn.execute(
+                select(entities.c.ref, entities.c.id).where(entities.c.ref.in_([w.ref.key for w in new]))
+            )
+            ids.update({r.ref: r.id for r in found})
+        # One id lookup per entity (``EntityRef.key`` formats a string each time it is read).
+        by_write = [(ids[key], w) for key, w in zip(keys, writes, strict=True)]
         relation_rows = [
-            (ids[w.ref.key], r.source.key, r.type, r.type.lower(), r.target.key) for w in writes for r in w.relations
+            (entity_id, r.source.key, r.type, r.type.lower(), r.target.key)
+            for entity_id, w in by_write
+            for r in w.relations
         ]
         if relation_rows:
             await conn.exec_driver_sql(
@@ -327,12 +336,12 @@ class SqlCatalogRepository:
                 f"VALUES ({self._marks(5)})",
                 relation_rows,
             )
-        search_rows = [(ids[w.ref.key], s.key, s.value, s.original) for w in writes for s in w.search]
-        search_rows += [(ids[w.ref.key], "metadata.uid", uids[w.ref.key], uids[w.ref.key]) for w in writes]
+        search_rows = [(entity_id, s.key, s.value, s.original) for entity_id, w in by_write for s in w.search]
+        search_rows += [(ids[key], "metadata.uid", uids[key], uids[key]) for key in keys]
         await conn.exec_driver_sql(
             f"INSERT INTO catalog_search (entity_id, key, value, original) VALUES ({self._marks(4)})", search_rows
         )
-        await self._write_fulltext(conn, [(ids[w.ref.key], w.text) for w in writes])
+        await self._write_fulltext(conn, [(entity_id, w.text) for entity_id, w in by_write])
 
     def _marks(self, count: int) -> str:
         return ", ".join(["%s" if self._pg else "?"] * count)
