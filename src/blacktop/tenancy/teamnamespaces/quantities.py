@@ -50,7 +50,7 @@ def is_quantity(value: object) -> bool:
         return False
     if isinstance(value, int):
         return value >= 0
-    return isinstance(value, str) and _QUANTITY.match(value) is not None
+    return isinstance(value, str) and _QUANTITY.fullmatch(value) is not None
 
 
 def parse_quantity(value: object) -> Decimal:
@@ -61,7 +61,7 @@ def parse_quantity(value: object) -> Decimal:
         return Decimal(value)
     if not isinstance(value, str):
         raise QuantityError(f"{value!r} is not a quantity; write a string or an integer ({EXAMPLES})")
-    match = _QUANTITY.match(value)
+    match = _QUANTITY.fullmatch(value)
     if match is None:
         raise QuantityError(f"{value!r} is not a Kubernetes quantity ({EXAMPLES})")
     number = Decimal(match.group("number"))

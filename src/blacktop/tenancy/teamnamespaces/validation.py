@@ -63,7 +63,8 @@ def _quota_problems(quotas: object) -> list[Problem]:
         return []
     problems: list[Problem] = []
     for name, value in quotas.items():
-        path = f"spec.resourceQuotas[{name}]" if "." in name or "/" in name else f"spec.resourceQuotas.{name}"
+        plain = re.fullmatch(r"[A-Za-z0-9_-]+", str(name)) is not None
+        path = f"spec.resourceQuotas.{name}" if plain else f"spec.resourceQuotas[{name}]"
         if not _RESOURCE_NAME.match(str(name)):
             problems.append(
                 Problem(path, f"{name!r} is not a resource name (e.g. cpu, memory, pods, requests.storage)")
