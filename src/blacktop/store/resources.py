@@ -3,8 +3,8 @@
 On SQLite, write transactions run on one blocking connection on the event loop's own thread
 rather than through aiosqlite's worker thread: a write transaction is a handful of statements
 that SQLite finishes in well under a millisecond, while each hop to a worker thread and back costs
-more than the statement itself. The connection waits for another process's write lock with
-``asyncio.sleep`` (never blocking the loop) and reads stay on the async engine.
+more than the statement itself; ``get`` reads its one row there too (see ``onloop``). Lists and
+event reads stay on the async engine.
 
 Write transactions are serialised, so the global revision (the ``events`` primary key) increases in
 commit order and a watcher resuming from revision N never misses a change committed after it:
@@ -21,13 +21,11 @@ SQLite), so a page and the revision reported with it agree.
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Connection, Engine, Executable, Insert, and_, exc, func, or_, select
+from sqlalchemy import Connection, Executable, Insert, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from blacktop.kernel.clock import Clock, SystemClock
@@ -45,19 +43,13 @@ from blacktop.kernel.ports import (
 )
 from blacktop.kernel.resources import Resource, ResourceKey
 
-from . import errors, paging, querying, records, statements, writing
-from .engines import SQLITE_BUSY_TIMEOUT_MS, build_sync_engine
+from . import errors, onloop, paging, querying, records, statements, writing
 from .tables import AuditRecordRow, EventRow
 
 WRITE_LOCK_KEY: Final = 0x626C_6B74_7772_0001
 """The PostgreSQL advisory lock every resource write transaction holds ("blktwr" + 1)."""
 
 _TAKE_WRITE_LOCK: Final = select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY))
-
-CHECKPOINT_EVERY: Final = 200
-"""SQLite write transactions between two checkpoints of the write-ahead log (SQLite's own default is ~1000 pages)."""
-
-log = logging.getLogger(__name__)
 
 
 class _Executor(Protocol):
@@ -232,12 +224,7 @@ class SqlResourceStore:
         self._local_writes = asyncio.Lock()
         self._insert_resource = statements.insert_resource(engine.dialect.name)
         self._listeners: list[CommitListener] = []
-        database = engine.url.database or ""
-        self._sqlite_file = engine.dialect.name == "sqlite" and database not in ("", ":memory:")
-        self._writer_engine: Engine | None = None
-        self._writer: Connection | None = None
-        self._commits_since_checkpoint = 0
-        self._checkpointing: asyncio.Task[None] | None = None
+        self._on_loop = onloop.SqliteOnLoop(engine.url) if onloop.applies_to(engine) else None
 
     def subscribe(self, listener: CommitListener) -> None:
         """Call ``listener`` with the events of every transaction committed here, in commit order."""
@@ -249,8 +236,8 @@ class SqlResourceStore:
 
         Transactions do not nest: opening a second one inside the block waits for the first forever.
         """
-        if self._sqlite_file:
-            async with self._sqlite_transaction() as tx:
+        if self._on_loop is not None:
+            async with self._sqlite_transaction(self._on_loop) as tx:
                 yield tx
             return
         async with self._local_writes:
@@ -270,10 +257,10 @@ class SqlResourceStore:
                 writing.tell_listeners(self._listeners, tx.events)
 
     @asynccontextmanager
-    async def _sqlite_transaction(self) -> AsyncIterator[SqlResourceTransaction]:
+    async def _sqlite_transaction(self, on_loop: onloop.SqliteOnLoop) -> AsyncIterator[SqlResourceTransaction]:
         async with self._local_writes:
             with self._guard("write resources"):
-                conn = await self._begin_on_loop()
+                conn = await on_loop.begin()
                 try:
                     tx = SqlResourceTransaction(
                         _OnLoop(conn), clock=self._clock, guard=self._guard, insert_resource=self._insert_resource
@@ -283,61 +270,15 @@ class SqlResourceStore:
                 except BaseException:
                     conn.rollback()
                     raise
+            on_loop.committed()
             if tx.events:
                 writing.tell_listeners(self._listeners, tx.events)
-        self._commits_since_checkpoint += 1
-        if self._commits_since_checkpoint >= CHECKPOINT_EVERY and self._checkpointing is None:
-            self._commits_since_checkpoint = 0
-            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
-
-    async def _checkpoint(self) -> None:
-        """Copy the write-ahead log into the database file on a worker thread (never blocking writers)."""
-        try:
-            await asyncio.to_thread(self._checkpoint_now)
-        except Exception:
-            log.warning("checkpointing the SQLite write-ahead log failed; it is retried later", exc_info=True)
-        finally:
-            self._checkpointing = None
-
-    def _checkpoint_now(self) -> None:
-        assert self._writer_engine is not None
-        with self._writer_engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-
-    async def _begin_on_loop(self) -> Connection:
-        """``BEGIN IMMEDIATE`` on the loop-thread connection, waiting (asynchronously) for other processes' writes."""
-        if self._writer is None:
-            self._writer_engine = build_sync_engine(self._engine.url, connect_args={"check_same_thread": False})
-            self._writer = self._writer_engine.connect()
-            # Never block the loop inside SQLite: a held lock is waited for below, with asyncio.sleep.
-            driver = self._writer.connection.driver_connection
-            driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
-            # Checkpoints fsync the database file; they run on a worker thread instead (_checkpoint_now).
-            driver.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
-            self._writer.execution_options(sqlite_begin="IMMEDIATE")
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-        delay = 0.001
-        while True:
-            try:
-                self._writer.begin()
-                return self._writer
-            except exc.OperationalError as error:
-                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
 
     async def close(self) -> None:
-        """Close the SQLite write connection, if one was opened (the async engine is the owner's to dispose)."""
-        if self._checkpointing is not None:
-            await self._checkpointing
-        async with self._local_writes:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
-            if self._writer_engine is not None:
-                self._writer_engine.dispose()
-                self._writer_engine = None
+        """Close the SQLite loop-thread connections, if any (the async engine is the owner's to dispose)."""
+        if self._on_loop is not None:
+            async with self._local_writes:
+                await self._on_loop.close()
 
     @asynccontextmanager
     async def _snapshot(self, action: str) -> AsyncIterator[AsyncConnection]:
@@ -351,6 +292,10 @@ class SqlResourceStore:
     async def get(self, key: ResourceKey) -> Resource | None:
         """The current object, or None."""
         with self._guard(f"read {key}"):
+            if self._on_loop is not None:
+                found, row = self._on_loop.read_first(statements.SELECT_DOCUMENT, _key_params(key))
+                if found:
+                    return None if row is None else writing.with_version(row[0], row[1])
             async with self._engine.connect() as conn:
                 row = (await conn.execute(statements.SELECT_DOCUMENT, _key_params(key))).first()
         return None if row is None else writing.with_version(row[0], row[1])

@@ -26,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     RowMapping,
+    Select,
     String,
     Table,
     and_,
@@ -41,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from blacktop import secrets
 from blacktop.secrets import crypto, model, ports
 
-from . import errors
+from . import errors, onloop
 from .tables import UtcDateTime
 
 metadata = MetaData()
@@ -171,6 +172,8 @@ class SqlSecretVersionRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._pg = engine.dialect.name == "postgresql"
+        # Point reads on the loop thread (see ``onloop``); writes keep their own transactions here.
+        self._on_loop = onloop.SqliteOnLoop(engine.url) if onloop.applies_to(engine) else None
 
     @asynccontextmanager
     async def _write(self, action: str) -> AsyncIterator[AsyncConnection]:
@@ -199,10 +202,24 @@ class SqlSecretVersionRepository:
                 raise errors.translate(exc, url=self._engine.url, action=action) from exc
             raise
 
+    async def _first(self, query: Select[Any], action: str) -> Mapping[str, Any] | None:
+        """The first row of ``query`` as a mapping, or None."""
+        if self._on_loop is not None:
+            try:
+                found, row = self._on_loop.read_first(query)
+            except Exception as exc:
+                if errors.is_translatable(exc):
+                    raise errors.translate(exc, url=self._engine.url, action=action) from exc
+                raise
+            if found:
+                return None if row is None else row._mapping
+        async with self._read(action) as conn:
+            mapped: Mapping[str, Any] | None = (await conn.execute(query)).mappings().first()
+        return mapped
+
     async def get(self, path: model.SecretPath) -> ports.StoredSecret | None:
         """The secret row, or None."""
-        async with self._read(f"read secret {path}") as conn:
-            row = (await conn.execute(select(paths_table).where(_where_path(paths_table, path)))).mappings().first()
+        row = await self._first(select(paths_table).where(_where_path(paths_table, path)), f"read secret {path}")
         return None if row is None else _secret_from(row)
 
     async def get_version(self, path: model.SecretPath, version: int) -> ports.StoredVersion | None:
@@ -227,8 +244,7 @@ class SqlSecretVersionRepository:
         )
         columns = [*paths_table.c, *(c.label(f"v_{c.name}") for c in versions_table.c)]
         query = select(*columns).select_from(joined).where(_where_path(paths_table, path))
-        async with self._read(f"read secret {path}") as conn:
-            row = (await conn.execute(query)).mappings().first()
+        row = await self._first(query, f"read secret {path}")
         if row is None:
             return None
         secret = _secret_from(row)
