@@ -14,10 +14,12 @@ file wins) but works file by file so a refresh of 100,000 entities stays fast an
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +32,7 @@ from . import locations, model, placeholders, ports, processing, querying, recor
 _CLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Composer(_CLoader):  # type: ignore[misc,valid-type]
+class _Composer(_CLoader):  # type: ignore[misc]
     """libyaml's composer with PyYAML's implicit tag resolution memoised per file.
 
     The composer asks ``resolve`` for every node; in a descriptor file the same keys and values
@@ -68,8 +70,32 @@ class _Constructor(yaml.SafeLoader):
 _Constructor.add_constructor("tag:yaml.org,2002:merge", lambda loader, node: "<<")
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while a file's nodes, documents and rows are built.
+
+    Parsing a file allocates some 100,000 container objects that survive until the file is written.
+    Each time they push the collector's thresholds, it scans every live object of the platform: in
+    a running platform that was several times the cost of the parsing itself. The data built here
+    holds no reference cycles (plain values are freed by reference counting); anything else the
+    collector would have found waits until it is resumed, moments later.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_fast(text: str, *, source: str) -> processing.ParseResult:
     """``processing.parse_descriptor`` with the C composer: same documents, lines and problems, ~8x faster."""
+    with paused_gc():
+        return _parse_fast(text, source=source)
+
+
+def _parse_fast(text: str, *, source: str) -> processing.ParseResult:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Composer))
     except yaml.YAMLError:
@@ -347,6 +373,11 @@ async def _prepare_with_placeholders(
 
 def prepare_write(ingested: processing.IngestedEntity) -> records.EntityWrite:
     """Everything the store indexes for an accepted entity: document, hash, search rows and text."""
+    with paused_gc():
+        return _prepare_write(ingested)
+
+
+def _prepare_write(ingested: processing.IngestedEntity) -> records.EntityWrite:
     entity = ingested.entity
     document = {"apiVersion": entity.api_version, "kind": entity.kind, "metadata": entity.metadata, "spec": entity.spec}
     return records.EntityWrite(
@@ -411,6 +442,19 @@ def check_document(
     parent: model.EntityRef | None,
 ) -> tuple[processing.IngestedEntity | None, list[Problem]]:
     """Validate, allow-check and derive relations for one (substituted) document."""
+    with paused_gc():
+        return _check_document(doc, document, file=file, root=root, options=options, parent=parent)
+
+
+def _check_document(
+    doc: processing.ParsedDocument,
+    document: Any,
+    *,
+    file: locations.LocationSpec,
+    root: locations.LocationSpec,
+    options: processing.IngestOptions,
+    parent: model.EntityRef | None,
+) -> tuple[processing.IngestedEntity | None, list[Problem]]:
     found = validation.problems_in(document)
     if found:
         return None, [_located(doc, file, p) for p in found]
