@@ -183,6 +183,11 @@ def dns_label(text: str, *, limit: int = 63) -> str:
     return f"{text[: limit - 9].rstrip('-')}-{digest}"
 
 
+def label_value(name: str) -> str:
+    """``name`` as a label value (names may be longer than the 63 characters a label value allows)."""
+    return dns_label(name)
+
+
 def preview_namespace(preview: Preview) -> str:
     """The Kubernetes namespace the preview runs in: ``preview-<namespace>-<name>`` (a DNS label)."""
     return namespace_for(preview.namespace, preview.name)

@@ -121,7 +121,7 @@ def desired_claims(preview: model.Preview) -> dict[ClaimKey, dict[str, Any]]:
             "namespace": preview.namespace,
             "labels": {
                 "app.kubernetes.io/managed-by": "blacktop",
-                model.PREVIEW_LABEL: preview.name,
+                model.PREVIEW_LABEL: model.label_value(preview.name),
                 model.DEPENDENCY_LABEL: dependency.name,
             },
             "ownerReferences": [

@@ -78,7 +78,11 @@ def application_path_for(namespace: str, name: str) -> str:
 
 
 def _labels(preview: model.Preview, **extra: str) -> dict[str, str]:
-    labels = {**MANAGED_BY, model.PREVIEW_LABEL: preview.name, model.PREVIEW_NAMESPACE_LABEL: preview.namespace}
+    labels = {
+        **MANAGED_BY,
+        model.PREVIEW_LABEL: model.label_value(preview.name),
+        model.PREVIEW_NAMESPACE_LABEL: preview.namespace,
+    }
     if preview.labels.get("team"):
         labels["team"] = preview.labels["team"]
     labels.update(extra)
@@ -278,7 +282,10 @@ def render_application(
             "repoUrl": settings.gitops_url,
             "path": model.gitops_folder(preview),
             "namespace": model.preview_namespace(preview),
-            "labels": {model.PREVIEW_LABEL: preview.name, model.PREVIEW_NAMESPACE_LABEL: preview.namespace},
+            "labels": {
+                model.PREVIEW_LABEL: model.label_value(preview.name),
+                model.PREVIEW_NAMESPACE_LABEL: preview.namespace,
+            },
         }
     )
 

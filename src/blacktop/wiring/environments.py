@@ -153,7 +153,7 @@ class PreviewController:
                 )
                 for item in page.items:
                     labels = (item.get("metadata") or {}).get("labels") or {}
-                    if labels.get(environments.model.PREVIEW_LABEL) == name:
+                    if labels.get(environments.model.PREVIEW_LABEL) == environments.model.label_value(name):
                         found[planning.ClaimKey(kind, str(item["metadata"]["name"]))] = item
                 token = page.continue_token
                 if not token:
