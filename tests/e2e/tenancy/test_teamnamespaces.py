@@ -128,7 +128,7 @@ async def test_design_example_applies_unchanged_and_provisions_the_namespace(
         "namespace.yaml", "resourcequota-team-quota.yaml", "limitrange-team-limits.yaml",
         "networkpolicy-default-deny.yaml", "networkpolicy-allow-dns.yaml", "networkpolicy-allow-0.yaml",
         "networkpolicy-allow-1.yaml", "rolebinding-team-admins.yaml", "rolebinding-team-developers.yaml",
-        "rolebinding-team-viewers.yaml",
+        "rolebinding-team-viewers.yaml", "configmap-team-dashboard.yaml",
     ])  # fmt: skip
     namespace = yaml.safe_load(platform.wiring.gitops.read(f"{FOLDER}/namespace.yaml"))
     assert {k: namespace["metadata"]["labels"][k] for k in ("team", "environment", "tier")} == {
