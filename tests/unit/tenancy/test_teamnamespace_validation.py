@@ -202,3 +202,11 @@ def test_kind_exports_as_a_crd_with_the_quantity_pattern() -> None:
     quota = schema["properties"]["spec"]["properties"]["resourceQuotas"]["additionalProperties"]
     assert crd["spec"]["scope"] == "Cluster" and crd["spec"]["group"] == "platform.company.io"
     assert quota["x-kubernetes-int-or-string"] is True and quota["pattern"] == tns.quantities.QUANTITY_PATTERN
+
+
+def test_demo_ships_the_design_example_unchanged() -> None:
+    from importlib import resources
+
+    demo = yaml.safe_load(resources.files("blacktop.demo").joinpath("15-team-namespace.yaml").read_text())
+    assert demo == EXAMPLE
+    assert tns.validation.problems_in(validate_object(tns.TEAM_NAMESPACE, demo)) == []
