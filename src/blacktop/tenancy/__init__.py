@@ -1,11 +1,11 @@
-"""Tenancy: who is calling (API tokens) and what they may do (users, groups, role bindings, RBAC).
+"""Tenancy: who is calling (API tokens), what they may do (users, groups, role bindings, RBAC), team namespaces.
 
 Everything here is pure except ``service.authenticate``, which reads a ``TokenStore`` port. The
 write pipeline authenticates with ``authenticate``, then asks ``authorize`` with a ``Bindings``
 snapshot compiled from the stored tenancy objects.
 """
 
-from . import kinds, rbac, tokens
+from . import kinds, rbac, teamnamespaces, tokens
 from .adapters.memory import InMemoryTokenStore
 from .kinds import KINDS
 from .ports import TokenStore
@@ -46,6 +46,7 @@ __all__ = [
     "issue_token",
     "kinds",
     "rbac",
+    "teamnamespaces",
     "tokens",
     "verify_token",
 ]
