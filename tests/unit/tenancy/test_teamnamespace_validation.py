@@ -27,7 +27,7 @@ EXAMPLE: dict[str, Any] = yaml.safe_load((examples_dir() / "team-namespace-payme
 POLICY = policy.compile_policy(tns.admission.policy_document())
 
 
-def example(change: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+def example(change: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
     document = copy.deepcopy(EXAMPLE)
     if change is not None:
         change(document["spec"])
@@ -54,13 +54,13 @@ def admission_paths(document: dict[str, Any]) -> list[str]:
 
 @dataclass(frozen=True)
 class Case:
-    change: Callable[[dict[str, Any]], None] | None
+    change: Callable[[dict[str, Any]], object] | None
     schema: list[str] = field(default_factory=list)
     semantic: list[str] = field(default_factory=list)
     name: str = "payments-production"
 
 
-def _set(*path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+def _set(*path: str, value: Any) -> Callable[[dict[str, Any]], object]:
     def change(spec: dict[str, Any]) -> None:
         node = spec
         for key in path[:-1]:
@@ -70,7 +70,7 @@ def _set(*path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-def _delete(key: str) -> Callable[[dict[str, Any]], None]:
+def _delete(key: str) -> Callable[[dict[str, Any]], object]:
     return lambda spec: spec.pop(key)
 
 
@@ -161,7 +161,7 @@ CONTROLLER_ONLY = {
 
 @pytest.mark.parametrize("case", CONTROLLER_ONLY.values(), ids=CONTROLLER_ONLY.keys())
 def test_controller_reports_network_and_selector_problems(
-    case: tuple[Callable[[dict[str, Any]], None], list[str]],
+    case: tuple[Callable[[dict[str, Any]], object], list[str]],
 ) -> None:
     change, want = case
     defaulted = validate_object(tns.TEAM_NAMESPACE, example(change))
