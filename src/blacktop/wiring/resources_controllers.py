@@ -41,7 +41,11 @@ log = logging.getLogger("blacktop.resources")
 
 WATCHED: Final = [(k.group, k.kind) for k in kinds.KINDS]
 PROTECTION_ANNOTATION: Final = "resources.blacktop.dev/deletion-protection-default"
-UNREADY_REQUEUE: Final = timedelta(seconds=2)
+UNREADY_REQUEUE: Final = timedelta(seconds=30)
+"""A safety net only: a composite is woken when a composed resource changes, a claim when its composite does
+(``Runtime.on_write``). Polling every unready object every few seconds cost a thousand pending claims
+more work than provisioning them."""
+WRITE_FAILED_REQUEUE: Final = timedelta(seconds=5)
 DELETE_REQUEUE: Final = timedelta(milliseconds=200)
 REFUSED_REQUEUE: Final = timedelta(seconds=10)
 
@@ -400,7 +404,7 @@ class ClaimController:
             failed = engine.ConditionUpdate(
                 "Synced", False, "CompositeWriteFailed", f"could not write the composite resource: {exc}"
             )
-            return engine.plan_status(obj, now=ctx.now, conditions=[failed]).requeue(UNREADY_REQUEUE)
+            return engine.plan_status(obj, now=ctx.now, conditions=[failed]).requeue(WRITE_FAILED_REQUEUE)
         plan = engine.Plan()
         if decided.claim_patch:
             plan = plan.then(engine.PatchObject(decided.claim_patch))
@@ -501,7 +505,7 @@ class CompositeController:
             status = engine.plan_status(
                 obj, now=ctx.now, conditions=_conditions(decided.conditions), fields=decided.status_fields
             )
-            return plan.then(*status.actions).requeue(UNREADY_REQUEUE * 5)
+            return plan.then(*status.actions).requeue(UNREADY_REQUEUE)
         errors = await self._write_children(decided)
         external_ready, external_messages = await self._publish(obj, decided, errors)
         version = await self._write_secret(obj, decided, errors)
