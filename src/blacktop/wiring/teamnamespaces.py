@@ -19,15 +19,14 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from blacktop import engine, tenancy
 from blacktop.apiserver import RequestContext
 from blacktop.apiserver.adapters import PipelineWriter
-from blacktop.integrations import LocalGitRepository
 from blacktop.kernel.errors import BlacktopError, InputError, UnavailableError
 from blacktop.kernel.identity import service_caller
-from blacktop.kernel.ports import ListQuery, ResourceStore
+from blacktop.kernel.ports import ListPage, ListQuery
 from blacktop.kernel.resources import Resource
 from blacktop.tenancy import teamnamespaces as tns
 
@@ -40,6 +39,30 @@ REPOSITORY: Final = "platform/gitops"
 RETRY: Final = timedelta(seconds=10)
 
 
+class ObjectReader(Protocol):
+    """Lists stored objects (the resource store)."""
+
+    async def list(self, query: ListQuery) -> ListPage:
+        """A page of matching objects."""
+        ...
+
+
+class ManifestRepository(Protocol):
+    """The GitOps repository as the controller uses it (``LocalGitRepository`` is one)."""
+
+    def list_files(self, prefix: str) -> list[str]:
+        """Paths under ``prefix`` at the branch head."""
+        ...
+
+    def head(self) -> str | None:
+        """The branch head commit."""
+        ...
+
+    async def awrite(self, files: Mapping[str, str | bytes | None], *, message: str) -> str | None:
+        """Commit ``files`` (None deletes); None when nothing changed."""
+        ...
+
+
 class TeamNamespaceController:
     """The engine controller of ``TeamNamespace.platform.company.io``."""
 
@@ -47,7 +70,7 @@ class TeamNamespaceController:
     kind: str = tns.kind.KIND
     finalizer: str | None = tns.FINALIZER
 
-    def __init__(self, *, store: ResourceStore, writer: PipelineWriter, repository: LocalGitRepository) -> None:
+    def __init__(self, *, store: ObjectReader, writer: engine.ResourceWriter, repository: ManifestRepository) -> None:
         self._store = store
         self._writer = writer
         self._repo = repository
@@ -172,4 +195,4 @@ def wire(w: Wiring) -> None:
     w.startup.append(start)
 
 
-__all__ = ["TeamNamespaceController", "ensure_policy", "wire"]
+__all__ = ["ManifestRepository", "ObjectReader", "TeamNamespaceController", "ensure_policy", "wire"]
