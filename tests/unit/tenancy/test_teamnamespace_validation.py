@@ -210,3 +210,11 @@ def test_demo_ships_the_design_example_unchanged() -> None:
     demo = yaml.safe_load(resources.files("blacktop.demo").joinpath("15-team-namespace.yaml").read_text())
     assert demo == EXAMPLE
     assert tns.validation.problems_in(validate_object(tns.TEAM_NAMESPACE, demo)) == []
+
+
+def test_exported_crd_is_a_valid_kubernetes_object() -> None:
+    import kubernetes_validate  # type: ignore[import-untyped]
+
+    from blacktop.kernel.kinds import to_crd
+
+    kubernetes_validate.validate(to_crd(tns.TEAM_NAMESPACE), "1.31", strict=True)
