@@ -218,3 +218,22 @@ def test_exported_crd_is_a_valid_kubernetes_object() -> None:
     from blacktop.kernel.kinds import to_crd
 
     kubernetes_validate.validate(to_crd(tns.TEAM_NAMESPACE), "1.31", strict=True)
+
+
+def _update(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    request = policy.AdmissionRequest(
+        operation=policy.Operation.UPDATE, group=tns.kind.GROUP, version=tns.kind.VERSION, kind=tns.kind.KIND,
+        namespace=None, name="payments-production", user=service_caller("test"), object=new, old_object=old,
+    )  # fmt: skip
+    return sorted(v.field_path for v in policy.admit([POLICY], request))
+
+
+def test_updates_that_keep_an_invalid_spec_pass_so_status_and_finalizers_can_be_written() -> None:
+    invalid = validate_object(tns.TEAM_NAMESPACE, example(_set("limitRanges", "defaultRequest", "cpu", value="3")))
+    with_status = {**copy.deepcopy(invalid), "status": {"observedGeneration": 1}}
+    without_finalizer = copy.deepcopy(invalid)
+    without_finalizer["metadata"]["finalizers"] = []
+    assert _update(invalid, with_status) == []
+    assert _update(invalid, without_finalizer) == []
+    valid = validate_object(tns.TEAM_NAMESPACE, example())
+    assert _update(valid, invalid) == ["spec.limitRanges.defaultRequest.cpu"]

@@ -80,14 +80,25 @@ def _name_validation() -> dict[str, Any]:
     }
 
 
+UNCHANGED_SPEC: Final = (
+    "(oldObject != null && has(oldObject.spec) && has(object.spec) && oldObject.spec == object.spec)"
+)
+"""True for updates that leave the spec alone (status, finalizers, labels); the rules skip those.
+
+An object stored before the policy existed (or while it was deleted) may break a rule; its
+controller must still be able to write its status and remove its finalizer, so only writes that
+change the spec are judged (Kubernetes calls this ratcheting).
+"""
+
+
 def validations() -> list[dict[str, Any]]:
     """Every validation of the policy: the name, the limit order per resource, one subject per item."""
-    out = [_name_validation()]
+    rules = [_name_validation()]
     for resource in kind.LIMIT_RESOURCES:
         for lower, upper in validation.LIMIT_ORDER:
-            out.append(order_validation(lower, upper, resource))
-    out.extend(_subjects_validation(section) for section in ("admins", "developers", "viewers"))
-    return out
+            rules.append(order_validation(lower, upper, resource))
+    rules.extend(_subjects_validation(section) for section in ("admins", "developers", "viewers"))
+    return [{**rule, "expression": f"{UNCHANGED_SPEC} || ({rule['expression']})"} for rule in rules]
 
 
 def policy_document() -> dict[str, Any]:
