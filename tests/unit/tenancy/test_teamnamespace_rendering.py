@@ -17,6 +17,8 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.corpus import examples_dir
 
 from blacktop.kernel.kinds import validate_object
@@ -128,3 +130,59 @@ def test_monitoring_switches_add_labels_dashboard_and_say_what_they_did(case: st
         model = json.loads(maps[0]["data"][f"{team_ns.name}.json"])
         exprs = [t["expr"] for p in model["panels"] for t in p["targets"]]
         assert len(model["panels"]) == 4 and all(f'namespace="{team_ns.namespace}"' in e for e in exprs)
+
+
+labels_st = st.dictionaries(
+    st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True), st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), max_size=2
+)
+peer_st = st.one_of(
+    labels_st.map(lambda m: {"namespaceSelector": {"matchLabels": m}}),
+    st.tuples(st.integers(1, 254), st.integers(8, 32)).map(lambda t: {"ipBlock": {"cidr": f"10.{t[0]}.0.0/{t[1]}"}}),
+    st.tuples(labels_st, labels_st).map(lambda t: {"namespaceSelector": {"matchLabels": t[0]},
+                                                   "podSelector": {"matchLabels": t[1]}}),
+)  # fmt: skip
+rule_st = st.one_of(
+    st.lists(peer_st, min_size=1, max_size=3).map(lambda p: {"allowIngressFrom": p}),
+    st.lists(peer_st, min_size=1, max_size=3).map(lambda p: {"allowEgressTo": p}),
+    st.tuples(st.lists(peer_st, min_size=1, max_size=2), st.lists(peer_st, min_size=1, max_size=2)).map(
+        lambda t: {"allowIngressFrom": t[0], "allowEgressTo": t[1]}
+    ),
+)
+subject_st = st.one_of(
+    st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True).map(lambda n: {"group": n}),
+    st.from_regex(r"[a-z][a-z0-9.@-]{0,12}", fullmatch=True).map(lambda n: {"user": n}),
+)
+quantity_st = st.one_of(st.integers(0, 512), st.sampled_from(["100m", "1.5", "64Gi", "512Mi", "2", "1e3", "10k"]))
+spec_st = st.fixed_dictionaries(
+    {"team": st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)},
+    optional={
+        "environment": st.sampled_from(tns.kind.ENVIRONMENTS),
+        "tier": st.sampled_from(tns.kind.TIERS),
+        "resourceQuotas": st.dictionaries(st.sampled_from(["cpu", "memory", "pods", "requests.storage",
+                                                           "count/configmaps"]), quantity_st, max_size=4),
+        "limitRanges": st.fixed_dictionaries({}, optional={"maxLimit": st.fixed_dictionaries(
+            {}, optional={"cpu": quantity_st, "memory": quantity_st})}),
+        "networkPolicies": st.lists(rule_st, max_size=3),
+        "rbac": st.fixed_dictionaries({}, optional={r: st.lists(subject_st, max_size=3)
+                                                    for r in ("admins", "developers", "viewers")}),
+        "monitoring": st.fixed_dictionaries({}, optional={k: st.booleans() for k in
+                                                          ("prometheus", "costAllocation", "teamDashboard")}),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec_st)
+def test_any_valid_spec_renders_valid_kubernetes_with_peers_copied_exactly(spec: dict[str, Any]) -> None:
+    team_ns = tns.parse_team_namespace(validate_object(tns.TEAM_NAMESPACE, document("generated", spec)))
+    manifests = tns.rendering.render_manifests(team_ns)
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, "1.31", strict=True)
+    policies = {m["metadata"]["name"]: m["spec"] for m in manifests if m["kind"] == "NetworkPolicy"}
+    for index, rule in enumerate(spec.get("networkPolicies") or []):
+        rendered = policies[f"allow-{index}"]
+        assert rendered.get("ingress", [{}])[0].get("from") == rule.get("allowIngressFrom")
+        assert rendered.get("egress", [{}])[0].get("to") == rule.get("allowEgressTo")
+    subjects = {m["metadata"]["name"]: len(m["subjects"]) for m in manifests if m["kind"] == "RoleBinding"}
+    assert subjects == {f"team-{r}": len(s) for r, s in (spec.get("rbac") or {}).items() if s}
+    assert len(set(tns.rendering.render_files(team_ns))) == len(manifests), "one file per manifest"
