@@ -148,8 +148,9 @@ def plan_preview(
 ) -> Decision:
     """The decision for a live preview: expire it, or create/delete claims and report status."""
     if is_expired(preview, now=now):
-        expired = Condition("Ready", False, "Expired", f"the TTL {preview.spec.ttl_text} ran out; deleting")
-        return Decision(status=_base_status(preview, settings), conditions=(expired,), delete_preview=True)
+        # Only the deletion: the clean-up's status says Expired (a status write in the same plan would
+        # leave the engine holding the object as it was before the deletion).
+        return Decision(delete_preview=True)
     desired = desired_claims(preview)
     create = tuple(obj for key, obj in desired.items() if key not in observed.claims)
     stale = tuple(key for key, obj in observed.claims.items() if key not in desired and not _deleting(obj))
@@ -185,13 +186,20 @@ def plan_preview(
     return Decision(create=create, delete=stale, status=status, conditions=(ready, synced), requeue_after=requeue)
 
 
-def plan_cleanup(claims: Mapping[ClaimKey, Mapping[str, Any]]) -> Decision:
-    """The decision for a deleting preview: delete its claims, and wait until they are gone."""
+def plan_cleanup(claims: Mapping[ClaimKey, Mapping[str, Any]], *, expired_ttl: str | None = None) -> Decision:
+    """The decision for a deleting preview: delete its claims, and wait until they are gone.
+
+    ``expired_ttl`` is the TTL when the preview is going away because it ran out (status says so).
+    """
     delete = tuple(key for key, obj in claims.items() if not _deleting(obj))
     if not claims:
         return Decision()
     names = ", ".join(f"{k.kind}/{k.name}" for k in claims)
-    waiting = Condition("Ready", False, "Deleting", f"waiting for the claims to be deleted: {names}")
+    if expired_ttl is not None:
+        message = f"the TTL {expired_ttl} ran out; waiting for the claims to be deleted: {names}"
+        waiting = Condition("Ready", False, "Expired", message)
+    else:
+        waiting = Condition("Ready", False, "Deleting", f"waiting for the claims to be deleted: {names}")
     return Decision(delete=delete, conditions=(waiting,), requeue_after=WAIT_FOR_CLEANUP)
 
 

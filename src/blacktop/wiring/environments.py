@@ -128,7 +128,7 @@ class PreviewController:
             delay = timedelta(seconds=5)
             raise TemporaryFailure(f"could not remove the preview's GitOps files: {exc}", delay=delay) from exc
         claims = await self._claims_of(namespace, name)
-        return _to_plan(obj, planning.plan_cleanup(claims), ctx)
+        return _to_plan(obj, planning.plan_cleanup(claims, expired_ttl=_expired_ttl(obj, ctx)), ctx)
 
     def _require_claim_kinds(self, preview: environments.Preview) -> None:
         for dependency in preview.spec.dependencies:
@@ -177,8 +177,21 @@ class PreviewController:
         return planning.SyncOutcome(files=tuple(files), commit=commit)
 
 
+def _expired_ttl(obj: Resource, ctx: engine.ReconcileContext) -> str | None:
+    """The preview's TTL when it ran out (so the clean-up's status can say why it is going), else None."""
+    try:
+        preview = environments.parse_preview(obj)
+    except InputError:
+        return None
+    return preview.spec.ttl_text if planning.is_expired(preview, now=ctx.now) else None
+
+
 def _to_plan(obj: Resource, decision: planning.Decision, ctx: engine.ReconcileContext) -> engine.Plan:
-    """The engine plan of a decision: claim writes, status, then (when expired) the preview's own deletion."""
+    """The engine plan of a decision: claim writes and status, or only the preview's own deletion."""
+    if decision.delete_preview:
+        # Alone in its plan: the engine keeps the object a plan's last status write returned, and a
+        # deletion after that write would leave it holding the object as it was before the deletion.
+        return engine.Plan(actions=(engine.DeleteChild(ResourceKey.of(obj)),))
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace") or "default")
     conditions = [engine.ConditionUpdate(c.type, c.status, c.reason, c.message) for c in decision.conditions]
@@ -191,8 +204,6 @@ def _to_plan(obj: Resource, decision: planning.Decision, ctx: engine.ReconcileCo
     )
     status = engine.plan_status(obj, now=ctx.now, conditions=conditions, fields=decision.status)
     plan = plan.then(*status.actions)
-    if decision.delete_preview:
-        plan = plan.then(engine.DeleteChild(ResourceKey.of(obj)))
     return plan.requeue(decision.requeue_after) if decision.requeue_after is not None else plan
 
 

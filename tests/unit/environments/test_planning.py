@@ -44,7 +44,7 @@ class Case:
     document: dict[str, Any] = field(default_factory=storable)
     want_create: list[str] = field(default_factory=list)
     want_delete: list[ClaimKey] = field(default_factory=list)
-    want_ready: tuple[bool, str] = (True, "Available")
+    want_ready: tuple[bool, str] | None = (True, "Available")
     want_synced: bool = True
     want_requeue: timedelta | None = None
     want_delete_preview: bool = False
@@ -93,7 +93,7 @@ CASES = {
         want_requeue=timedelta(seconds=1),
     ),
     "expired-preview-is-deleted": Case(
-        Observed(), now=CREATED + timedelta(hours=72), want_ready=(False, "Expired"), want_delete_preview=True
+        Observed(), now=CREATED + timedelta(hours=72), want_ready=None, want_delete_preview=True
     ),
     "dependency-removed-deletes-its-claim": Case(
         Observed(claims={DB: claim(ready=True)}, sync=SYNCED),
@@ -121,8 +121,10 @@ def test_the_planner_decides(case: Case) -> None:
     assert [c["metadata"]["name"] for c in decision.create] == case.want_create
     assert list(decision.delete) == case.want_delete
     conditions = {c.type: c for c in decision.conditions}
-    assert (conditions["Ready"].status, conditions["Ready"].reason) == case.want_ready
-    if not case.want_delete_preview:
+    if case.want_ready is None:
+        assert conditions == {} and decision.status == {}, "an expiring preview plans its deletion only"
+    else:
+        assert (conditions["Ready"].status, conditions["Ready"].reason) == case.want_ready
         assert conditions["Synced"].status is case.want_synced
     assert decision.requeue_after == case.want_requeue
     assert decision.delete_preview is case.want_delete_preview
@@ -205,20 +207,31 @@ def test_cache_and_mysql_claims() -> None:
     }
 
 
+LIVE = {DB: claim(ready=True)}
 CLEANUP = {
-    "nothing-left-finishes": ({}, [], None),
-    "live-claim-is-deleted-and-waited-for": ({DB: claim(ready=True)}, [DB], reconcile.WAIT_FOR_CLEANUP),
-    "deleting-claim-is-only-waited-for": ({DB: claim(ready=True, deleting=True)}, [], reconcile.WAIT_FOR_CLEANUP),
-}
+    "nothing-left-finishes": ({}, None, [], None, None),
+    "live-claim-is-deleted-and-waited-for": (LIVE, None, [DB], reconcile.WAIT_FOR_CLEANUP, "Deleting"),
+    "deleting-claim-is-only-waited-for": (
+        {DB: claim(ready=True, deleting=True)}, None, [], reconcile.WAIT_FOR_CLEANUP, "Deleting",
+    ),
+    "expired-says-so": (LIVE, "72h", [DB], reconcile.WAIT_FOR_CLEANUP, "Expired"),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize(("claims", "want_delete", "want_requeue"), CLEANUP.values(), ids=CLEANUP.keys())
+@pytest.mark.parametrize(
+    ("claims", "expired", "want_delete", "want_requeue", "want_reason"), CLEANUP.values(), ids=CLEANUP.keys()
+)
 def test_cleanup_deletes_claims_and_holds_the_finalizer_until_they_are_gone(
-    claims: Mapping[ClaimKey, Any], want_delete: list[ClaimKey], want_requeue: timedelta | None
+    claims: Mapping[ClaimKey, Any],
+    expired: str | None,
+    want_delete: list[ClaimKey],
+    want_requeue: timedelta | None,
+    want_reason: str | None,
 ) -> None:
-    decision = reconcile.plan_cleanup(claims)
+    decision = reconcile.plan_cleanup(claims, expired_ttl=expired)
     assert list(decision.delete) == want_delete
     assert decision.requeue_after == want_requeue
+    assert [c.reason for c in decision.conditions] == ([want_reason] if want_reason else [])
 
 
 def test_an_invalid_stored_preview_reports_every_path() -> None:
