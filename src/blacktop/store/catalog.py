@@ -338,6 +338,8 @@ class SqlCatalogRepository:
             )
         search_rows = [(entity_id, s.key, s.value, s.original) for entity_id, w in by_write for s in w.search]
         search_rows += [(ids[key], "metadata.uid", uids[key], uids[key]) for key in keys]
+        # In (key, value) order the batch lands in neighbouring pages of the (key, value, entity) index.
+        search_rows.sort(key=_search_order)
         await conn.exec_driver_sql(
             f"INSERT INTO catalog_search (entity_id, key, value, original) VALUES ({self._marks(4)})", search_rows
         )
@@ -719,6 +721,10 @@ def _matches(cond: querying.Condition, *, drive: bool) -> ColumnElement[bool]:
             probe = probe.where(search.c.value.in_(cond.values))
         matched = probe.exists()
     return not_(matched) if cond.negate else matched
+
+
+def _search_order(row: tuple[int, str, str | None, str | None]) -> tuple[str, str, int]:
+    return (row[1], row[2] or "", row[0])
 
 
 def _has_key(key: str) -> ColumnElement[bool]:
