@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Final
 
 from blacktop.kernel.errors import InputError, Problem
@@ -60,7 +60,8 @@ def parse_duration(text: str, *, path: str = "spec.ttl") -> timedelta:
         )
     if seconds > Decimal(timedelta.max.total_seconds()):
         raise InputError(f"duration {text!r} is too long", problems=[Problem(path, f"{text!r} is too long")])
-    return timedelta(microseconds=int((seconds * 1_000_000).to_integral_value()))
+    # Rounded up to whole microseconds (timedelta's unit), so a positive duration never becomes zero.
+    return timedelta(microseconds=int((seconds * 1_000_000).to_integral_value(rounding=ROUND_CEILING)))
 
 
 def format_duration(delta: timedelta) -> str:
