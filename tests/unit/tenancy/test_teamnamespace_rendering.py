@@ -133,7 +133,9 @@ def test_monitoring_switches_add_labels_dashboard_and_say_what_they_did(case: st
 
 
 labels_st = st.dictionaries(
-    st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True), st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True), max_size=2
+    st.from_regex(r"[a-z]([a-z0-9-]{0,9}[a-z0-9])?", fullmatch=True),
+    st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True),
+    max_size=2,
 )
 peer_st = st.one_of(
     labels_st.map(lambda m: {"namespaceSelector": {"matchLabels": m}}),
