@@ -99,7 +99,7 @@ class PreviewController:
         try:
             preview = environments.parse_preview(obj)
         except InputError as exc:
-            return _to_plan(obj, planning.invalid(exc.problems), ctx)
+            return to_engine_plan(obj, planning.invalid(exc.problems), ctx)
         if planning.is_expired(preview, now=ctx.now):
             log.info("preview %s/%s expired at %s; deleting it", preview.namespace, preview.name, preview.expires_at)
             observed = planning.Observed()
@@ -111,7 +111,7 @@ class PreviewController:
             sync = await self._sync(preview, services)
             observed = planning.Observed(claims=await self._claims(preview), services=services, sync=sync)
         decision = planning.plan_preview(preview, observed, now=ctx.now, settings=self._settings)
-        return _to_plan(obj, decision, ctx)
+        return to_engine_plan(obj, decision, ctx)
 
     async def finalize(self, obj: Resource, ctx: engine.ReconcileContext) -> engine.Plan:
         """Withdraw the GitOps files, delete the claims, and hold the finalizer until they are gone."""
@@ -128,7 +128,7 @@ class PreviewController:
             delay = timedelta(seconds=5)
             raise TemporaryFailure(f"could not remove the preview's GitOps files: {exc}", delay=delay) from exc
         claims = await self._claims_of(namespace, name)
-        return _to_plan(obj, planning.plan_cleanup(claims, expired_ttl=_expired_ttl(obj, ctx)), ctx)
+        return to_engine_plan(obj, planning.plan_cleanup(claims, expired_ttl=_expired_ttl(obj, ctx)), ctx)
 
     def _require_claim_kinds(self, preview: environments.Preview) -> None:
         for dependency in preview.spec.dependencies:
@@ -186,7 +186,7 @@ def _expired_ttl(obj: Resource, ctx: engine.ReconcileContext) -> str | None:
     return preview.spec.ttl_text if planning.is_expired(preview, now=ctx.now) else None
 
 
-def _to_plan(obj: Resource, decision: planning.Decision, ctx: engine.ReconcileContext) -> engine.Plan:
+def to_engine_plan(obj: Resource, decision: planning.Decision, ctx: engine.ReconcileContext) -> engine.Plan:
     """The engine plan of a decision: claim writes and status, or only the preview's own deletion."""
     if decision.delete_preview:
         # Alone in its plan: the engine keeps the object a plan's last status write returned, and a
