@@ -153,7 +153,14 @@ def plan_preview(
         return Decision(delete_preview=True)
     desired = desired_claims(preview)
     create = tuple(obj for key, obj in desired.items() if key not in observed.claims)
-    stale = tuple(key for key, obj in observed.claims.items() if key not in desired and not _deleting(obj))
+    replaced = {
+        key
+        for key, obj in observed.claims.items()
+        if key in desired and not _deleting(obj) and drift_of(desired[key], obj)
+    }
+    stale = tuple(
+        key for key, obj in observed.claims.items() if (key not in desired or key in replaced) and not _deleting(obj)
+    )
     entries = [_dependency_status(preview, d, observed, desired) for d in preview.spec.dependencies]
     waiting = [e for e in entries if not e["ready"]]
     sync = observed.sync
@@ -184,6 +191,26 @@ def plan_preview(
     if until_expiry is not None:
         requeue = until_expiry if requeue is None else min(requeue, until_expiry)
     return Decision(create=create, delete=stale, status=status, conditions=(ready, synced), requeue_after=requeue)
+
+
+def drift_of(desired: Mapping[str, Any], observed: Mapping[str, Any]) -> list[str]:
+    """The fields where an existing claim differs from the dependency's claim in ways that need a new one.
+
+    A different ``engine`` or ``version`` cannot be changed in place (the Database kind refuses an
+    engine change), and a different fixture asks for freshly seeded data, so such a claim is
+    replaced: deleted, then created again. Other fields (owner, size) are left as they are.
+    """
+    wanted_spec, have_spec = desired.get("spec") or {}, observed.get("spec") or {}
+    fields = [
+        f"spec.{name}"
+        for name in ("engine", "version")
+        if name in wanted_spec and wanted_spec[name] != have_spec.get(name)
+    ]
+    wanted_fixture = ((desired.get("metadata") or {}).get("annotations") or {}).get(model.FIXTURE_ANNOTATION)
+    have_fixture = ((observed.get("metadata") or {}).get("annotations") or {}).get(model.FIXTURE_ANNOTATION)
+    if wanted_fixture != have_fixture:
+        fields.append(f"metadata.annotations[{model.FIXTURE_ANNOTATION}]")
+    return fields
 
 
 def plan_cleanup(claims: Mapping[ClaimKey, Mapping[str, Any]], *, expired_ttl: str | None = None) -> Decision:
@@ -249,6 +276,11 @@ def _dependency_status(
             entry["fixture"] = {"name": dependency.fixture, "seeded": False, "note": SEEDING_NOTE}
         claim = observed.claims.get(key)
         ready = _condition(claim, "Ready") if claim is not None else None
+        drift = drift_of(desired[key], claim) if claim is not None else []
+        if claim is not None and (drift or _deleting(claim)):
+            what = ", ".join(drift) if drift else "a changed dependency"
+            message = f"{kind} claim {key.name} is being replaced ({what})"
+            return {**entry, "ready": False, "reason": "Replacing", "message": message}
         if claim is None:
             return {
                 **entry,

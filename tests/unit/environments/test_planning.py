@@ -27,14 +27,18 @@ RESOLVED = {"notification-service": ServiceResolution(NOTIFICATIONS)}
 SYNCED = SyncOutcome(files=("a", "b"), commit="c0ffee")
 
 
-def claim(*, ready: bool | None, deleting: bool = False, reason: str = "Available") -> dict[str, Any]:
+def claim(
+    *, ready: bool | None, deleting: bool = False, reason: str = "Available", fixture: str = "seed-data-minimal"
+) -> dict[str, Any]:
+    """The design's orders-db claim as stored (defaults filled in) with a Ready condition."""
     status: dict[str, Any] = {}
     if ready is not None:
         status["conditions"] = [{"type": "Ready", "status": "True" if ready else "False", "reason": reason}]
-    metadata: dict[str, Any] = {"name": DB.name}
+    metadata: dict[str, Any] = {"name": DB.name, "annotations": {"environments.blacktop.dev/fixture": fixture}}
     if deleting:
         metadata["deletionTimestamp"] = "2026-11-26T11:00:00Z"
-    return {"metadata": metadata, "status": status}
+    spec = {"engine": "postgresql", "version": "16", "tier": "dev", "size": "small", "owner": "payments"}
+    return {"metadata": metadata, "spec": spec, "status": status}
 
 
 @dataclass
@@ -91,6 +95,17 @@ CASES = {
         now=CREATED + timedelta(hours=72) - timedelta(seconds=1),
         want_ready=(False, "DependenciesNotReady"),
         want_requeue=timedelta(seconds=1),
+    ),
+    "a-new-fixture-replaces-the-claim": Case(
+        Observed(claims={DB: claim(ready=True, fixture="seed-data-full")}, services=RESOLVED, sync=SYNCED),
+        want_delete=[DB],
+        want_ready=(False, "DependenciesNotReady"),
+        want_requeue=reconcile.WAIT_FOR_DEPENDENCIES,
+    ),
+    "a-claim-being-replaced-is-waited-for-not-recreated-yet": Case(
+        Observed(claims={DB: claim(ready=True, deleting=True)}, services=RESOLVED, sync=SYNCED),
+        want_ready=(False, "DependenciesNotReady"),
+        want_requeue=reconcile.WAIT_FOR_DEPENDENCIES,
     ),
     "expired-preview-is-deleted": Case(
         Observed(), now=CREATED + timedelta(hours=72), want_ready=None, want_delete_preview=True
@@ -216,6 +231,25 @@ CLEANUP = {
     ),
     "expired-says-so": (LIVE, "72h", [DB], reconcile.WAIT_FOR_CLEANUP, "Expired"),
 }  # fmt: skip
+
+
+DRIFT = {
+    "same": ({}, []),
+    "fixture": ({"fixture": "seed-data-full"}, ["metadata.annotations[environments.blacktop.dev/fixture]"]),
+    "engine": ({"engine": "mysql"}, ["spec.engine"]),
+    "version": ({"version": "15"}, ["spec.version"]),
+    "owner-is-not-drift": ({"owner": "someone-else"}, []),
+}
+
+
+@pytest.mark.parametrize(("change", "want"), DRIFT.values(), ids=DRIFT.keys())
+def test_drift_that_needs_a_new_claim(change: dict[str, str], want: list[str]) -> None:
+    dependency = {"name": "orders-db", "type": "database", "fixture": "seed-data-minimal", "version": "16"}
+    desired = reconcile.desired_claims(environments.parse_preview(stored(preview(dependencies=[dependency]))))
+    [wanted] = desired.values()
+    observed = claim(ready=True, fixture=change.get("fixture", "seed-data-minimal"))
+    observed["spec"].update({k: v for k, v in change.items() if k != "fixture"})
+    assert reconcile.drift_of(wanted, observed) == want
 
 
 @pytest.mark.parametrize(
