@@ -13,7 +13,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -409,19 +411,20 @@ class SqlCatalogRepository:
         ``WALK_ROWS`` entities in the served order and probing each (``_walk``); only when they hold
         too few matches are all matches materialised and sorted.
         """
-        condition = self._filter_condition(query.filter)
-        if query.fulltext:
-            condition = and_(condition, self._term_condition(query.fulltext, query.fulltext_fields))
-        for order in query.order:
-            if order.field not in ENTITY_COLUMNS:
-                # Backstage (since 3.7) leaves out entities that lack the order field.
-                condition = and_(condition, _has_key(order.field))
         shape = (query.filter, query.fulltext, tuple(query.fulltext_fields), tuple(query.order))
         async with self._read("query the catalog") as conn:
             generation = await self._generation(conn)
+            query = replace(query, filter=await self._smallest_first(conn, generation, query.filter))
+            condition = self._filter_condition(query.filter)
+            if query.fulltext:
+                condition = and_(condition, self._term_condition(query.fulltext, query.fulltext_fields))
+            for order in query.order:
+                if order.field not in ENTITY_COLUMNS:
+                    # Backstage (since 3.7) leaves out entities that lack the order field.
+                    condition = and_(condition, _has_key(order.field))
             total = None
             if query.count_total:
-                count = select(func.count()).select_from(entities).where(condition)
+                count = _count_statement(query, condition)
                 total = await self._kept.get_or_compute(
                     generation, ("total", *shape), lambda: self._scalar(conn, count)
                 )
@@ -432,11 +435,33 @@ class SqlCatalogRepository:
             else:
                 ids = await self._kept.get_or_compute(
                     generation, ("page", *shape, query.offset, query.limit),
-                    lambda: self._page_ids(conn, query, condition, total),
+                    lambda: self._page_ids(conn, generation, query, condition, total),
                 )  # fmt: skip
                 rows = await self._rows(conn, ids)
             items = await self._with_relations(conn, rows)
         return records.EntityPage(tuple(items), total)
+
+    async def _smallest_first(
+        self, conn: AsyncConnection, generation: int | None, entity_filter: querying.EntityFilter
+    ) -> querying.EntityFilter:
+        """The filter with broad conditions ordered by how many search rows match each (kept per generation).
+
+        Intersecting index ranges smallest first halves the cost of e.g. ``kind=component`` (72%
+        of a catalog) with ``spec.type`` and a tag; counting one range reads its index entries only.
+        """
+        alternatives = []
+        for conditions in entity_filter.alternatives:
+            if _broad_ranges(conditions) is None:
+                alternatives.append(conditions)
+                continue
+            sizes: dict[querying.Condition, int] = {}
+            for cond in conditions:
+                rows = select(func.count()).where(search.c.key == cond.key, search.c.value.in_(cond.values or ()))
+                sizes[cond] = await self._kept.get_or_compute(
+                    generation, ("range", cond.key, cond.values), partial(self._scalar, conn, rows)
+                )
+            alternatives.append(tuple(sorted(conditions, key=lambda c: sizes[c])))
+        return querying.EntityFilter(tuple(alternatives), nothing=entity_filter.nothing)
 
     async def _generation(self, conn: AsyncConnection) -> int | None:
         return (await conn.execute(select(state.c.generation).where(state.c.id == 1))).scalar_one_or_none()
@@ -444,10 +469,24 @@ class SqlCatalogRepository:
     async def _scalar(self, conn: AsyncConnection, stmt: Select[Any]) -> int:
         return int((await conn.execute(stmt)).scalar_one())
 
+    async def _is_dense(
+        self, conn: AsyncConnection, generation: int | None, query: records.EntityQuery, total: int
+    ) -> bool:
+        """Whether matches spread evenly would put the page within the first ``WALK_ROWS`` entities."""
+        # The id span bounds the number of entities and costs one index lookup (a count reads them all).
+        span = select(func.coalesce(func.max(entities.c.id) - func.min(entities.c.id) + 1, 0))
+        size = await self._kept.get_or_compute(generation, ("size",), lambda: self._scalar(conn, span))
+        return (query.offset + (query.limit or 0)) * size <= WALK_ROWS * total
+
     async def _page_ids(
-        self, conn: AsyncConnection, query: records.EntityQuery, condition: ColumnElement[bool], total: int | None
+        self,
+        conn: AsyncConnection,
+        generation: int | None,
+        query: records.EntityQuery,
+        condition: ColumnElement[bool],
+        total: int | None,
     ) -> tuple[int, ...]:
-        if total is not None and _is_walkable(query):
+        if total is not None and _is_walkable(query) and await self._is_dense(conn, generation, query, total):
             found = await self._walk(conn, query)
             if len(found) >= min(query.limit or 0, total - query.offset):
                 return found
@@ -645,6 +684,28 @@ BROAD_KEYS: Final = {
     "kind": 3, "apiversion": 3, "metadata.namespace": 3, "spec.lifecycle": 2, "spec.type": 2, "metadata.tags": 1,
 }  # fmt: skip
 """Keys whose values match a large share of the catalog (higher: broader); any other key drives a query."""
+
+
+def _count_statement(query: records.EntityQuery, condition: ColumnElement[bool]) -> Select[Any]:
+    """How many entities match; broad conditions only are counted on their index ranges alone.
+
+    ``count(*) FROM entities WHERE id IN (intersection)`` would look up every matching entity row.
+    """
+    if len(query.filter.alternatives) == 1 and not query.fulltext and not query.filter.nothing:
+        ranges = _broad_ranges(query.filter.alternatives[0])
+        extra = [o for o in query.order if o.field not in ENTITY_COLUMNS]
+        if ranges is not None and not extra:
+            return select(func.count()).select_from(intersect(*ranges).subquery())
+    return select(func.count()).select_from(entities).where(condition)
+
+
+def _broad_ranges(conditions: Sequence[querying.Condition]) -> list[Select[Any]] | None:
+    """The index ranges to intersect when every condition is a plain, broad ``key=value``; else None."""
+    driver = _driver(conditions)
+    plain = [c for c in conditions if c.values is not None and not c.negate and not c.key.startswith("relations.")]
+    if driver is None or not BROAD_KEYS.get(driver.key, 0) or len(plain) < 2 or len(plain) != len(conditions):
+        return None
+    return [select(search.c.entity_id).where(search.c.key == c.key, search.c.value.in_(c.values or ())) for c in plain]
 
 
 def _alternative(conditions: Sequence[querying.Condition]) -> ColumnElement[bool]:
