@@ -197,8 +197,14 @@ async def main(args: argparse.Namespace) -> None:
                 report(f"single {kind} (sequential, idle platform)", singles, clock)
             if args.count:
                 objects = [claim(args, namespace, f"claim-{i:04d}") for i in range(args.count)]
+                cpu_before, load_before = time.process_time(), os.getloadavg()[0]
                 many = await apply_and_wait(platform, clock, objects, batch=args.batch, limit=args.timeout)
+                cpu = time.process_time() - cpu_before
                 report(f"{args.count} {kind}", many, clock)
+                print(
+                    f"platform CPU for the {args.count}: {cpu:.1f} s ({cpu / args.count * 1000:.0f} ms per claim); "
+                    f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+                )
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"peak RSS of the platform process: {peak_mb:.0f} MB")
     finally:
