@@ -144,7 +144,7 @@ def is_condition_true(obj: Mapping[str, Any], type: str) -> bool:
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?)?$")
 
 
 def validate_name(name: object, *, path: str = "metadata.name") -> list[Problem]:
@@ -190,7 +190,13 @@ def _validate_qualified_key(key: str, path: str) -> list[Problem]:
 
 
 def validate_labels(labels: object, *, path: str = "metadata.labels") -> list[Problem]:
-    """Label keys are qualified names; values at most 63 alphanumerics, '-', '_' or '.'."""
+    """Label keys are qualified names; values at most 63 alphanumerics, '-', '_', '.' or '/'.
+
+    Kubernetes refuses '/' in label values, but platform resources are labelled with git refs
+    (the design's PreviewEnvironment carries ``branch: feature/payment-refactor``), so blacktop
+    accepts it inside a value. Code that renders Kubernetes manifests must therefore not copy
+    platform labels verbatim (``kubernetes_label_value`` makes one safe).
+    """
     if labels is None:
         return []
     if not isinstance(labels, Mapping):
@@ -201,9 +207,15 @@ def validate_labels(labels: object, *, path: str = "metadata.labels") -> list[Pr
         problems.extend(_validate_qualified_key(str(key), field))
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
             problems.append(
-                Problem(field, f"value {value!r} must be a string of at most 63 alphanumerics, '-', '_' or '.'")
+                Problem(field, f"value {value!r} must be a string of at most 63 alphanumerics, '-', '_', '.' or '/'")
             )
     return problems
+
+
+def kubernetes_label_value(value: str) -> str:
+    """``value`` as Kubernetes accepts a label value: '/' and other characters become '-', at most 63 long."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", value)[:63]
+    return cleaned.strip("-_.")
 
 
 def validate_annotations(annotations: object, *, path: str = "metadata.annotations") -> list[Problem]:

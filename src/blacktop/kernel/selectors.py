@@ -76,7 +76,7 @@ def _format(req: Requirement) -> str:
 
 
 _KEY = r"(?:[a-z0-9A-Z.\-]+/)?[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?"
-_VALUE = r"(?:[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?)?"
+_VALUE = r"(?:[A-Za-z0-9](?:[A-Za-z0-9_./\-]*[A-Za-z0-9])?)?"  # '/' too: see resources.validate_labels
 _SET_RE = re.compile(rf"^\s*({_KEY})\s+(in|notin)\s*\(([^)]*)\)\s*$")
 _EQ_RE = re.compile(rf"^\s*({_KEY})\s*(==|=|!=)\s*({_VALUE})\s*$")
 _EXISTS_RE = re.compile(rf"^\s*(!?)\s*({_KEY})\s*$")

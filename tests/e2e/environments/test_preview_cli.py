@@ -1,10 +1,9 @@
 """``blacktop apply -f`` with the design's PreviewEnvironment, then ``get`` and ``delete``, against a live server.
 
 Test design notes: the commands run through the real Typer app and HTTP client against ``blacktop
-up`` in a thread. The applied file is the design's with ``metadata.namespace`` added and its one
-invalid label value (``branch: feature/payment-refactor``: '/' is not allowed in a Kubernetes label
-value, and the kernel refuses it) replaced; applying the file unchanged is pinned as a strict xfail
-until the kernel decides. A bad TTL exits 2 and names ``spec.ttl`` with a hint on how to write one.
+up`` in a thread. One test applies the design's file unchanged; the others a copy with
+``metadata.namespace`` added and the ``branch`` label simplified. A bad TTL exits 2 and names
+``spec.ttl`` with a hint on how to write one.
 """
 
 from __future__ import annotations
@@ -63,11 +62,6 @@ def test_apply_get_and_delete_the_design_preview(
     assert code == 0, err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the design's label 'branch: feature/payment-refactor' is not a Kubernetes label value; the kernel "
-    "refuses it for every kind (kernel change needed, outside the environments feature)",
-)
 def test_the_design_file_applies_unchanged(live_server: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(live_server, capsys, "apply", "-f", str(DESIGN))
     assert code == 0, err

@@ -8,10 +8,9 @@ endpoints. The catalog holds a ``notification-service`` Component so the service
 resolves. Each test uses a namespace with a random suffix (the provider's database names carry
 it), and drops what a failure leaves on the server at the end.
 
-The design's file is applied byte for byte except ``metadata.namespace`` and one label: its
-``branch: feature/payment-refactor`` label value is not a valid Kubernetes label value ('/' is
-not allowed) and the kernel refuses it for every kind; ``test_the_design_file_applies_unchanged``
-pins that gap as a strict xfail until the kernel decides.
+Most tests apply the design's file with ``metadata.namespace`` set and its ``branch`` label
+simplified; ``test_the_design_file_applies_unchanged`` applies it byte for byte (the kernel accepts
+'/' in label values, such as this git branch, although Kubernetes does not).
 
 Expiry uses a copy with ``ttl: 8s`` and real time: the controller requeues at the expiry instant
 (no polling once Ready), deletes the preview through the pipeline (an audited ``delete`` by
@@ -276,11 +275,6 @@ async def test_bad_input_is_a_4xx_naming_every_field(
     assert reported == paths, body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the design's label 'branch: feature/payment-refactor' is not a Kubernetes label value; the kernel "
-    "refuses it for every kind (kernel change needed, outside the environments feature)",
-)
 async def test_the_design_file_applies_unchanged(platform: Platform, api: httpx.AsyncClient) -> None:
     response = await apply_yaml(api, DESIGN.read_text())
     assert response.status_code == 200, response.text
