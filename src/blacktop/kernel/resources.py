@@ -195,7 +195,7 @@ def validate_labels(labels: object, *, path: str = "metadata.labels") -> list[Pr
     Kubernetes refuses '/' in label values, but platform resources are labelled with git refs
     (the design's PreviewEnvironment carries ``branch: feature/payment-refactor``), so blacktop
     accepts it inside a value. Code that renders Kubernetes manifests must therefore not copy
-    platform labels verbatim (``kubernetes_label_value`` makes one safe).
+    platform labels verbatim.
     """
     if labels is None:
         return []
@@ -210,12 +210,6 @@ def validate_labels(labels: object, *, path: str = "metadata.labels") -> list[Pr
                 Problem(field, f"value {value!r} must be a string of at most 63 alphanumerics, '-', '_', '.' or '/'")
             )
     return problems
-
-
-def kubernetes_label_value(value: str) -> str:
-    """``value`` as Kubernetes accepts a label value: '/' and other characters become '-', at most 63 long."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", value)[:63]
-    return cleaned.strip("-_.")
 
 
 def validate_annotations(annotations: object, *, path: str = "metadata.annotations") -> list[Problem]:
