@@ -28,7 +28,7 @@ from typing import Final
 from blacktop.kernel.clock import Clock
 from blacktop.kernel.errors import ConflictError, NotFoundError, PermanentFailure, TemporaryFailure
 from blacktop.kernel.ports import EventType, ListQuery, WatchEvent
-from blacktop.kernel.resources import Resource, ResourceKey
+from blacktop.kernel.resources import GroupVersion, Resource, ResourceKey
 
 from . import applying, controllers, leasing, queueing
 from .ports import EngineMetrics, LeaseStore, NullMetrics, ResourceSource, ResourceWriter
@@ -170,6 +170,7 @@ class Engine:
             key = ResourceKey.of(event.object)
             if self._registry.get(key.group, key.kind) is not None:
                 self._apply_event(event)
+            self._wake_owner(key, event.object)
         self._since = events[-1].revision
 
     async def prime(self) -> None:
@@ -205,6 +206,26 @@ class Engine:
                 self._apply_event(event)
         self._since = max(self._since, page.through)
         return len(page.events)
+
+    def _wake_owner(self, key: ResourceKey, obj: Resource) -> None:
+        """Queue the controlling owner of a changed object when it is a kind reconciled here.
+
+        A parent's readiness usually follows its children's, so a child's change is a reason to
+        look at the parent now rather than at its next requeue (controller-runtime's ``Owns``).
+        """
+        for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
+            if not ref.get("controller"):
+                continue
+            group = GroupVersion.parse(str(ref.get("apiVersion", ""))).group
+            kind = str(ref.get("kind", ""))
+            if self._registry.get(group, kind) is None:
+                continue
+            for namespace in (key.namespace, None):
+                owner = ResourceKey(group, kind, namespace, str(ref.get("name", "")))
+                if owner in self._cache:
+                    if self.gate.may_own(owner):
+                        self._queue.add(owner)
+                    break
 
     def _apply_event(self, event: WatchEvent) -> None:
         if event.type is EventType.DELETED:
@@ -386,8 +407,12 @@ class Engine:
         if not self.gate.has_time(ResourceKey.of(obj), self._settings.leases.safety_margin):
             raise _Fenced
         current = await applying.apply_plan(self._writer, obj, plan)
-        if current is not obj:
-            self._cache[ResourceKey.of(current)] = current
+        # Keep the newer copy: the store may already have delivered this plan's later writes
+        # (a status write followed by the object's own deletion), and a deleted object stays gone.
+        key = ResourceKey.of(current)
+        cached = self._cache.get(key)
+        if cached is not None and _revision_of(cached) < _revision_of(current):
+            self._cache[key] = current
         return current
 
     async def _work(self) -> None:
@@ -425,3 +450,8 @@ class Engine:
                 await asyncio.wait_for(self._stop.wait(), period)
             except TimeoutError:
                 self.resync()
+
+
+def _revision_of(obj: Resource) -> int:
+    version = applying.version_of(obj)
+    return int(version) if version and version.isdigit() else 0

@@ -194,6 +194,52 @@ async def test_a_delivered_commit_after_a_gap_is_left_to_the_log_read() -> None:
     assert rig.engine.cached(key("b")) is not None and rig.engine.cached(key("c")) is not None
 
 
+async def test_a_change_to_an_owned_object_of_another_kind_wakes_its_owner() -> None:
+    rig = make_rig(names=("a", "b"))
+    await rig.engine.prime()
+    await rig.settle()
+    part = {
+        "apiVersion": "parts.test/v1",
+        "kind": "Part",
+        "metadata": {
+            "name": "a-part",
+            "namespace": "default",
+            "ownerReferences": [{"apiVersion": f"{GROUP}/v1", "kind": KIND, "name": "a", "controller": True}],
+        },
+    }
+    stray = {"apiVersion": "parts.test/v1", "kind": "Part", "metadata": {"name": "lone", "namespace": "default"}}
+    rig.store.put(part)
+    rig.store.put(stray)
+    rig.engine.deliver(rig.store.log[-2:])
+
+    assert rig.engine.queue.get_nowait() == key("a")
+    assert rig.engine.queue.get_nowait() is None, "only the owner is woken, and the Part itself is not cached"
+    assert rig.engine.cached(ResourceKey("parts.test", "Part", "default", "a-part")) is None
+
+
+async def test_a_plan_that_deletes_its_own_object_leaves_the_deletion_in_the_cache() -> None:
+    """The store delivers each write's event as it commits; the plan's earlier copy must not win afterwards."""
+    rig = make_rig(names=("a",), finalizer=FINALIZER)
+    original_commit = rig.store._commit
+
+    def commit_and_deliver(type_: Any, obj: Resource) -> Resource:
+        stored = original_commit(type_, obj)
+        rig.engine.deliver(rig.store.log[-1:])
+        return stored
+
+    rig.store._commit = commit_and_deliver  # type: ignore[method-assign]
+    await rig.engine.prime()
+    await rig.settle()
+    stored = rig.store.objects[key("a")]
+    plan = plan_status(stored, now=NOW, conditions=[ConditionUpdate("Ready", False, "Expired")]).then(
+        DeleteChild(key("a"))
+    )
+    await rig.engine._apply(stored, plan)
+
+    cached = rig.engine.cached(key("a"))
+    assert cached is not None and cached["metadata"].get("deletionTimestamp"), "the deletion is what is cached"
+
+
 async def test_resync_queues_every_object_again() -> None:
     rig = make_rig()
     await rig.engine.prime()
