@@ -29,6 +29,7 @@ from blacktop.kernel.errors import NotAllowedError
 from blacktop.kernel.kinds import KindInfo, Scope
 
 from . import kinds
+from .teamnamespaces import kind as teamnamespace_kind
 
 
 class Verb(StrEnum):
@@ -91,7 +92,13 @@ class AccessConfig:
     governance_groups: frozenset[str] = frozenset({kinds.GROUP, POLICY_GROUP})
     governance_kinds: frozenset[tuple[str, str]] = frozenset()
     readable_by_all: frozenset[tuple[str, str]] = frozenset(
-        {(kinds.GROUP, "User"), (kinds.GROUP, "Group"), (POLICY_GROUP, "ValidatingPolicy")}
+        {
+            (kinds.GROUP, "User"),
+            (kinds.GROUP, "Group"),
+            (POLICY_GROUP, "ValidatingPolicy"),
+            # A team reads its own namespace's quotas and bindings; they are not secret to other teams.
+            (teamnamespace_kind.GROUP, teamnamespace_kind.KIND),
+        }
     )
 
     def with_readable(self, *group_kinds: tuple[str, str]) -> AccessConfig:
