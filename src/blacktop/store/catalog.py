@@ -230,7 +230,21 @@ class SqlCatalogRepository:
     async def save_location_state(
         self, location_id: str, *, refreshed_at: datetime, summary: Mapping[str, Any], problems: Sequence[Problem]
     ) -> None:
-        """Record the last refresh: its summary, and its problems as processing-error rows."""
+        """Record the last refresh: its summary, and its problems as processing-error rows.
+
+        On PostgreSQL a refresh that changed at least ``ANALYZE_AFTER`` entities refreshes the
+        planner's statistics: until autovacuum gets to it, a freshly ingested catalog is planned as
+        empty tables, which made filters 20-30x slower.
+        """
+        await self._save_location_state(location_id, refreshed_at=refreshed_at, summary=summary, problems=problems)
+        changed = sum(int(summary.get(k) or 0) for k in ("written", "removed", "orphaned"))
+        if self._pg and changed >= ANALYZE_AFTER:
+            async with self._write("analyze the catalog tables") as conn:
+                await conn.exec_driver_sql("ANALYZE catalog_entities, catalog_search, catalog_relations")
+
+    async def _save_location_state(
+        self, location_id: str, *, refreshed_at: datetime, summary: Mapping[str, Any], problems: Sequence[Problem]
+    ) -> None:
         async with self._write("record a catalog refresh") as conn:
             await conn.execute(
                 update(locations_table)
@@ -677,6 +691,8 @@ ENTITY_COLUMNS: Final[Mapping[str, ColumnElement[Any]]] = {
 """Search keys every entity has exactly once, lower-cased on the entity row: ordered by the row's column."""
 WALK_ROWS: Final = 2000
 """How many entities (in served order) a page walk probes before it gives up and materialises."""
+ANALYZE_AFTER: Final = 1000
+"""Entities a refresh must change before PostgreSQL's statistics of the catalog tables are refreshed."""
 KEPT_PAGE: Final = 500
 """Pages up to this many entities have their ids kept per write generation."""
 

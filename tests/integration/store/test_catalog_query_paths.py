@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from blacktop.catalog import querying, records, refreshing
 from blacktop.store import build_engine
 from blacktop.store import catalog as catalog_store
 from blacktop.store.catalog import CATALOG_TABLES, SqlCatalogRepository
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -137,3 +140,23 @@ async def test_a_write_through_another_replica_is_seen_by_totals_pages_and_facet
     page = await replicas.one.query(broad)
     assert (page.total, refs(page)[0]) == (49, "api:default/api-003")
     assert (await replicas.one.facets(["kind"], kinds))["kind"] == [("Component", 200), ("API", 99)]
+
+
+@pytest.mark.pg
+async def test_a_large_refresh_refreshes_postgres_statistics(migrated_postgres_url: str) -> None:
+    engine = build_engine(migrated_postgres_url)
+    async with engine.begin() as conn:
+        for table in CATALOG_TABLES:
+            await conn.execute(text(f"DELETE FROM {table}"))
+        await conn.execute(text("ANALYZE catalog_search"))
+    repo = SqlCatalogRepository(engine)
+    writes = [entity("Component", f"svc-{i:04d}", type="service") for i in range(catalog_store.ANALYZE_AFTER)]
+    await repo.write_entities("loc-1", writes)
+    await repo.add_location(records.LocationRecord(id="loc-1", type="file", target="/x.yaml", created_at=NOW))
+    await repo.save_location_state("loc-1", refreshed_at=NOW, summary={"written": len(writes)}, problems=())
+    async with engine.connect() as conn:
+        estimated = (
+            await conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'catalog_search'"))
+        ).scalar()
+    await engine.dispose()
+    assert estimated is not None and estimated > 5 * len(writes)
