@@ -38,10 +38,10 @@ from sqlalchemy import (
     insert,
     intersect,
     not_,
-    or_,
     select,
     text,
     true,
+    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -566,7 +566,13 @@ class SqlCatalogRepository:
             return false()
         if entity_filter.is_everything:
             return true()
-        return or_(*(_alternative(alt) for alt in entity_filter.alternatives))
+        if len(entity_filter.alternatives) == 1:
+            return _alternative(entity_filter.alternatives[0])
+        # A UNION of each alternative's ids: PostgreSQL plans an OR of subqueries as a scan of every
+        # entity (40-70 ms at 100,000 for two names), the union as one index lookup per alternative.
+        return entities.c.id.in_(
+            union(*(select(entities.c.id).where(_alternative(alt)) for alt in entity_filter.alternatives))
+        )
 
     async def _with_relations(
         self, conn: AsyncConnection, rows: Sequence[Mapping[Any, Any]]
