@@ -54,6 +54,7 @@ from blacktop.telemetry import PlatformMetrics
 from blacktop.wiring import Wiring
 from blacktop.wiring import catalog as catalog_wiring
 from blacktop.wiring import environments as environments_wiring
+from blacktop.wiring import metrics as metrics_wiring
 from blacktop.wiring import observability as observability_wiring
 from blacktop.wiring import providers as providers_wiring
 from blacktop.wiring import resources as resources_wiring
@@ -73,6 +74,7 @@ FEATURES: list[Callable[[Wiring], None]] = [
     environments_wiring.wire,
     scaffolder_wiring.wire,
     teamnamespaces_wiring.wire,
+    metrics_wiring.wire,
 ]
 """Each feature's ``wire`` function, in the order they are wired."""
 

@@ -1,0 +1,47 @@
+"""What the metrics context needs from the rest of the platform: stored records, catalog owners, a writer.
+
+Adapters live in ``wiring/metrics.py``: records are read from the resource store, owners from the
+catalog, and writes go through the write pipeline as the webhook's caller (so RBAC, admission and
+audit apply). ``Ctx`` is that caller's request context, passed through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+class RecordSource(Protocol):
+    """Reads every stored Deployment and Incident object (all namespaces)."""
+
+    async def list_deployments(self) -> list[Mapping[str, Any]]:
+        """Every Deployment object."""
+        ...
+
+    async def list_incidents(self) -> list[Mapping[str, Any]]:
+        """Every Incident object."""
+        ...
+
+
+class OwnerDirectory(Protocol):
+    """The catalog's ownership: which group owns which component."""
+
+    async def owners(self) -> Mapping[str, str]:
+        """Canonical component ref → canonical owner ref (``group:default/payments``)."""
+        ...
+
+    async def component_for_repository(self, repository: str) -> str | None:
+        """The component annotated ``github.com/project-slug: <repository>``, or None."""
+        ...
+
+
+class RecordWriter(Protocol):
+    """Creates records through the write pipeline as the caller of ``ctx``."""
+
+    async def create(self, ctx: Any, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Create ``obj``; ``ConflictError`` when an object of that name exists."""
+        ...
+
+    async def get(self, ctx: Any, namespace: str, name: str) -> Mapping[str, Any] | None:
+        """The Deployment record ``namespace/name``, or None."""
+        ...

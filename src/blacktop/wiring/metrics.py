@@ -1,0 +1,246 @@
+"""Wiring DORA metrics: the Deployment and Incident kinds, the report and webhook routes, and the gauges.
+
+The adapters here are the IO around the pure ``blacktop.metrics`` context: records are read from the
+resource store (every namespace, paged), ownership from the catalog (``w.services["catalog"]``,
+looked up on use so the order of ``FEATURES`` does not matter), and webhook records are created
+through the write pipeline as the webhook's caller, so RBAC decides who may record deployments in a
+namespace (the team's developer role may; viewers may not) and every record is audited.
+
+Prometheus gauges (``blacktop_dora_*``) are served from a snapshot of the 30-day report, refreshed
+every ``REFRESH_SECONDS`` and after each recorded delivery; a scrape only reads the snapshot.
+Label cardinality is bounded: at most ``MAX_TEAMS`` team series and ``MAX_SERVICES`` service series
+per metric (the most deployed first); ``blacktop_dora_series_dropped`` counts what was left out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from blacktop import catalog, metrics
+from blacktop.api.routes import metrics as metrics_routes
+from blacktop.apiserver import ResourceService
+from blacktop.catalog import querying, records
+from blacktop.kernel.errors import BlacktopError, NotFoundError
+from blacktop.kernel.ports import ListQuery
+from blacktop.store import SqlResourceStore
+
+from . import Wiring
+
+log = logging.getLogger("blacktop.metrics")
+
+GAUGE_WINDOW: Final = "30d"
+REFRESH_SECONDS: Final = 60.0
+MAX_TEAMS: Final = 50
+MAX_SERVICES: Final = 200
+PROJECT_SLUG: Final = "github.com/project-slug"
+PAGE: Final = 500
+
+
+class StoreRecords:
+    """``RecordSource`` over the resource store: every Deployment and Incident, all namespaces."""
+
+    def __init__(self, store: SqlResourceStore) -> None:
+        self._store = store
+
+    async def _all(self, kind: str) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = await self._store.list(ListQuery(group=metrics.GROUP, kind=kind, limit=PAGE, continue_token=token))
+            found.extend(page.items)
+            token = page.continue_token
+            if not token:
+                return found
+
+    async def list_deployments(self) -> list[Mapping[str, Any]]:
+        """Every Deployment object."""
+        return await self._all(metrics.kinds.DEPLOYMENT_KIND)
+
+    async def list_incidents(self) -> list[Mapping[str, Any]]:
+        """Every Incident object."""
+        return await self._all(metrics.kinds.INCIDENT_KIND)
+
+
+class CatalogOwners:
+    """``OwnerDirectory`` over the catalog: component owners and GitHub project slugs."""
+
+    def __init__(self, services: Mapping[str, Any]) -> None:
+        self._services = services
+
+    async def _components(self) -> list[Mapping[str, Any]]:
+        found = self._services.get("catalog")
+        if found is None:
+            return []
+        page = await found.query(records.EntityQuery(filter=querying.parse_filters(["kind=component"])))
+        return [item.document for item in page.items]
+
+    async def owners(self) -> Mapping[str, str]:
+        """Canonical component ref → canonical owner ref; components without a valid owner are left out."""
+        owned: dict[str, str] = {}
+        for document in await self._components():
+            meta = document.get("metadata") or {}
+            owner = (document.get("spec") or {}).get("owner")
+            if not isinstance(owner, str) or not meta.get("name"):
+                continue
+            namespace = str(meta.get("namespace") or catalog.DEFAULT_NAMESPACE)
+            try:
+                ref = catalog.EntityRef("component", namespace, str(meta["name"]))
+                owned[ref.key] = catalog.parse_ref(owner, default_kind="group", default_namespace=namespace).key
+            except catalog.InvalidEntityRef:
+                continue
+        return owned
+
+    async def component_for_repository(self, repository: str) -> str | None:
+        """The component whose ``github.com/project-slug`` annotation is ``repository``, or None."""
+        for document in await self._components():
+            meta = document.get("metadata") or {}
+            slug = (meta.get("annotations") or {}).get(PROJECT_SLUG)
+            if isinstance(slug, str) and slug.lower() == repository.lower():
+                namespace = str(meta.get("namespace") or catalog.DEFAULT_NAMESPACE)
+                return catalog.EntityRef("component", namespace, str(meta.get("name"))).key
+        return None
+
+
+class PipelineRecords:
+    """``RecordWriter`` over the write pipeline, as the caller of the request context."""
+
+    def __init__(self, resources: ResourceService) -> None:
+        self._resources = resources
+
+    async def create(self, ctx: Any, obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Create the record (authorised, validated, admitted and audited)."""
+        namespace = str(obj["metadata"]["namespace"])
+        return await self._resources.create(ctx, metrics.DEPLOYMENT, obj, namespace=namespace)
+
+    async def get(self, ctx: Any, namespace: str, name: str) -> Mapping[str, Any] | None:
+        """The Deployment record, or None."""
+        try:
+            return await self._resources.get(ctx, metrics.DEPLOYMENT, namespace, name)
+        except NotFoundError:
+            return None
+
+
+def _labels(scope: str, team: str, service: str) -> list[str]:
+    return [scope, team, service, GAUGE_WINDOW]
+
+
+class DoraGauges(Collector):
+    """The ``blacktop_dora_*`` gauges, from the last computed report."""
+
+    LABELS: Final = ["scope", "team", "service", "window"]
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[str, str, str, metrics.Metrics]] = []
+        self._dropped = 0
+
+    def update(self, report: metrics.Report) -> None:
+        """Keep the rows of ``report`` within the cardinality bounds."""
+        rows: list[tuple[str, str, str, metrics.Metrics]] = []
+        if report.organisation is not None:
+            rows.append(("organisation", "", "", report.organisation.metrics))
+
+        def deployed(row: metrics.reporting.Row) -> int:
+            found = row.metrics.change_failure_rate
+            return 0 if found is None else found.deployments
+
+        teams = sorted(report.teams, key=lambda r: (-deployed(r), r.name))
+        services = sorted(report.services, key=lambda r: (-deployed(r), r.name))
+        rows.extend(("team", r.name, "", r.metrics) for r in teams[:MAX_TEAMS])
+        rows.extend(("service", r.team or "", r.name, r.metrics) for r in services[:MAX_SERVICES])
+        self._rows = rows
+        self._dropped = max(0, len(teams) - MAX_TEAMS) + max(0, len(services) - MAX_SERVICES)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the gauges; a metric without data in the window has no series."""
+        frequency = GaugeMetricFamily(
+            "blacktop_dora_deployments_per_day", "Successful deployments per day over the window", labels=self.LABELS
+        )
+        lead = GaugeMetricFamily(
+            "blacktop_dora_lead_time_seconds",
+            "Lead time for changes (commit to successful deployment)",
+            labels=[*self.LABELS, "quantile"],
+        )
+        failure = GaugeMetricFamily(
+            "blacktop_dora_change_failure_ratio", "Failed or incident-causing deployments / all", labels=self.LABELS
+        )
+        restore = GaugeMetricFamily(
+            "blacktop_dora_time_to_restore_seconds", "Median incident opened-to-resolved time", labels=self.LABELS
+        )
+        opened = GaugeMetricFamily(
+            "blacktop_dora_open_incidents", "Incidents open at the window's end", labels=self.LABELS
+        )
+        for scope, team, service, values in self._rows:
+            labels = _labels(scope, team, service)
+            if values.deployment_frequency is not None:
+                frequency.add_metric(labels, values.deployment_frequency.per_day)
+            if values.lead_time is not None:
+                lead.add_metric([*labels, "0.5"], values.lead_time.median.total_seconds())
+                lead.add_metric([*labels, "0.9"], values.lead_time.p90.total_seconds())
+            if values.change_failure_rate is not None:
+                failure.add_metric(labels, values.change_failure_rate.rate)
+            if values.time_to_restore is not None:
+                restore.add_metric(labels, values.time_to_restore.median.total_seconds())
+            opened.add_metric(labels, values.open_incidents)
+        dropped = GaugeMetricFamily(
+            "blacktop_dora_series_dropped", "Teams and services left out of the DORA gauges (cardinality bound)"
+        )
+        dropped.add_metric([], self._dropped)
+        yield from (frequency, lead, failure, restore, opened, dropped)
+
+
+class GaugeRefresher:
+    """Recomputes the gauges' report periodically and on demand."""
+
+    def __init__(self, service: metrics.MetricsService, gauges: DoraGauges) -> None:
+        self._service = service
+        self._gauges = gauges
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> None:
+        """Compute the 30-day report now and publish it to the gauges."""
+        try:
+            self._gauges.update(await self._service.report(window=GAUGE_WINDOW))
+        except BlacktopError as exc:
+            log.warning("the DORA gauges were not refreshed: %s", exc)
+
+    async def _loop(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(REFRESH_SECONDS)
+
+    async def start(self) -> None:
+        """Start refreshing in the background."""
+        self._task = asyncio.create_task(self._loop(), name="dora-gauges")
+
+    async def stop(self) -> None:
+        """Stop refreshing."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def wire(w: Wiring) -> None:
+    """Register the kinds, the metrics service and routes, and the gauges on the platform's registry."""
+    w.add_kinds(list(metrics.KINDS))
+    service = metrics.MetricsService(
+        records=StoreRecords(w.store),
+        owners=CatalogOwners(w.services),
+        writer=PipelineRecords(w.resources),
+        clock=w.clock,
+    )
+    gauges = DoraGauges()
+    w.metrics.registry.register(gauges)
+    refresher = GaugeRefresher(service, gauges)
+    w.services["metrics"] = service
+    w.services["metrics.gauges"] = refresher
+    w.routers.append(metrics_routes.router)
+    w.startup.append(refresher.start)
+    w.shutdown.append(refresher.stop)
