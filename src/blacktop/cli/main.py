@@ -17,6 +17,7 @@ from rich.console import Console
 from blacktop.kernel.errors import BlacktopError, InputError
 
 from .commands import catalog, observability, platform, resources, resources_infra
+from .commands import metrics as metrics_commands
 from .commands import scaffolder as scaffolder_commands
 from .commands import secrets as secrets_commands
 from .state import CliState, state_from
@@ -68,6 +69,7 @@ def build_app(
     observability.register(app)
     scaffolder_commands.register(app)
     resources_infra.register(app)
+    metrics_commands.register(app)
     for register in extra or []:
         register(app)
     return app
