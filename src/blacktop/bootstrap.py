@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from blacktop import engine as reconcile
-from blacktop import policy, store, tenancy
+from blacktop import policy, store, tenancy, web
 from blacktop.api import ApiServices, create_app
 from blacktop.apiserver import RequestContext, ResourceService
 from blacktop.apiserver.adapters import (
@@ -251,6 +251,7 @@ async def build_platform(settings: Settings, *, clock: Clock | None = None) -> P
         wire(wiring)
     services.extra.update(wiring.services)
     app = create_app(services, extra_routers=wiring.routers)
+    web.install(app)
     engine = _build_engine(settings, wiring) if settings.engine.enabled else None
     if engine is not None:
         state.subscribe(engine.deliver)
