@@ -115,6 +115,42 @@ def repository_of(url: str) -> str | None:
     return f"{host}/{segments[0]}/{repo}".lower()
 
 
+_SLUG_ANNOTATION_PREFIXES: Final = (
+    ("github", "github.com"),
+    ("gitlab", "gitlab.com"),
+    ("bitbucket", "bitbucket.org"),
+    ("dev.azure.com", "dev.azure.com"),
+)
+
+
+def suggested_component(target: str) -> dict[str, Any] | None:
+    """The Component Backstage's import wizard proposes for a repository without descriptors, or None.
+
+    Named after the repository, ``type: other`` and ``lifecycle: unknown`` (the user fills in the
+    rest, an owner first), with the host's ``<host>/project-slug`` annotation when the host is known.
+    """
+    repository = repository_of(target)
+    if repository is None:
+        return None
+    host, _, path = repository.partition("/")
+    name = path.rsplit("/", 1)[-1].removesuffix(".git")
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in name).strip("-_.")[:63]
+    if not safe:
+        return None
+    entity: dict[str, Any] = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": safe},
+        "spec": {"type": "other", "lifecycle": "unknown"},
+    }
+    for marker, prefix in _SLUG_ANNOTATION_PREFIXES:
+        if marker in host:
+            slug = path if marker == "gitlab" else "/".join(path.split("/")[-2:])
+            entity["metadata"]["annotations"] = {f"{prefix}/project-slug": slug}
+            break
+    return entity
+
+
 def is_same_repository(base: str, target: str, *, scm_hosts: frozenset[str] = SCM_HOSTS) -> bool:
     """Whether ``target`` lives in the same repository as ``base`` (always true off SCM hosts)."""
     target_host = urlsplit(target).netloc.lower()

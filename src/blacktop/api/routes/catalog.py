@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from blacktop import catalog
-from blacktop.catalog import querying, records
+from blacktop.catalog import locations, querying, records
 from blacktop.catalog.service import CatalogService
 from blacktop.kernel.errors import InputError, NotAllowedError, NotFoundError, Problem
 from blacktop.kernel.identity import SYSTEM_GROUP_ADMINS
@@ -397,11 +397,16 @@ async def analyze_location(request: Request, svc: Services, ctx: CurrentContext)
     location = body.get("location") or {}
     type_, target = str(location.get("type") or "url"), str(location.get("target") or "")
     service = _catalog(svc)
-    exists, entities, _ = await service.dry_run(type_, target)
+    try:
+        exists, entities, _ = await service.dry_run(type_, target)
+    except NotFoundError:
+        exists, entities = False, []  # nothing to read there yet: propose a descriptor instead
     files = [
         {"location": {"type": type_, "target": target}, "isRegistered": exists, "entity": e.to_dict()} for e in entities
     ]
-    return _json({"existingEntityFiles": files, "generateEntities": []})
+    suggestion = None if files else locations.suggested_component(target)
+    generated = [] if suggestion is None else [{"entity": suggestion, "fields": []}]
+    return _json({"existingEntityFiles": files, "generateEntities": generated})
 
 
 # -- blacktop's own catalog endpoints --------------------------------------------------------------
