@@ -21,7 +21,7 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
 
 def examples() -> list[dict[str, Any]]:
     blocks = re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL)
-    found = []
+    found: list[Any] = []
     for block in blocks:
         if "apiVersion: metrics.blacktop.dev" in block:
             # The loader ``blacktop apply -f`` uses (timestamps stay text, as the API receives them).
