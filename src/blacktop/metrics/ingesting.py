@@ -155,11 +155,10 @@ def from_workflow_run(payload: Mapping[str, Any], *, delivery_id: str, target: T
     """A GitHub ``workflow_run`` event as a Deployment record (or ignored)."""
     problems: list[Problem] = []
     action = _text(payload, "action", problems)
-    run = payload.get("workflow_run")
-    if not isinstance(run, Mapping):
+    run = _object(payload.get("workflow_run"))
+    if not run:
         problems.append(Problem("workflow_run", "is required: the workflow run this event is about"))
         _raise("GitHub workflow_run", delivery_id, problems)
-        raise AssertionError("unreachable")
     repository = _text(payload, "repository.full_name", problems, required=False)
     if action != "completed":
         _raise("GitHub workflow_run", delivery_id, problems)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from blacktop import catalog
 from blacktop.kernel.clock import Clock
 from blacktop.kernel.errors import ConflictError, InputError, Problem
 
@@ -74,7 +75,7 @@ class MetricsService:
             if value is not None:
                 try:
                     parse(value)
-                except Exception as exc:  # the catalog's ref error names what is wrong
+                except catalog.InvalidEntityRef as exc:
                     problems.append(Problem(path, str(exc)))
         if problems:
             raise InputError("the DORA report filters are not entity refs", problems=problems)

@@ -123,6 +123,7 @@ def test_other_workflows_are_ignored_when_the_url_names_one() -> None:
 
 
 BAD = {
+    "run-missing": ("github-workflow-run-success.json", [("workflow_run", ...)], ["workflow_run"]),
     "run-without-sha-and-time": (
         "github-workflow-run-success.json",
         [("workflow_run.head_sha", ...), ("workflow_run.updated_at", "last tuesday")],
