@@ -1,10 +1,12 @@
 """Kubernetes resource quantities (``100m``, ``64Gi``, ``2``, ``1e3``): parsing and comparing them exactly.
 
-A TeamNamespace states quotas and container limits as Kubernetes quantities, and the platform must
-refuse ``64Gx`` before it reaches a cluster and check that a default request does not exceed its
-limit. Values are parsed into ``Decimal`` so that ``0.1`` and ``100m`` compare equal without
-floating-point surprises. The grammar is the one of ``resource.Quantity`` in apimachinery, without
-negative values (no quota or limit is negative) and with integer exponents only.
+Quotas and container limits (TeamNamespace, PreviewEnvironment) are Kubernetes quantities, which the
+platform must refuse (``64Gx``) before they reach a cluster and compare (a default request must not
+exceed its limit); compositions convert them to numbers (Crossplane's ``convert`` with format
+``quantity``). Values are parsed into ``Decimal`` so that ``0.1`` and ``100m`` compare equal without
+floating-point surprises. The grammar is the one of ``resource.Quantity`` in apimachinery with
+integer exponents only; a sign is accepted only when the caller asks for it (no quota or limit is
+negative).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ QUANTITY_PATTERN: Final = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMG
 """The schema ``pattern`` a quantity string must match (the same grammar ``parse_quantity`` accepts)."""
 
 _QUANTITY: Final = re.compile(
-    r"^\+?(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+    r"^(?P<sign>[+-]?)(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>([KMGTPE]i)|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
 )
 
 BINARY_SUFFIXES: Final[dict[str, int]] = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -50,21 +52,29 @@ def is_quantity(value: object) -> bool:
         return False
     if isinstance(value, int):
         return value >= 0
-    return isinstance(value, str) and _QUANTITY.fullmatch(value) is not None
+    if not isinstance(value, str):
+        return False
+    match = _QUANTITY.fullmatch(value)
+    return match is not None and match.group("sign") != "-"
 
 
-def parse_quantity(value: object) -> Decimal:
-    """The exact amount ``value`` stands for (``"100m"`` → ``Decimal("0.100")``); ``QuantityError`` if invalid."""
+def parse_quantity(value: object, *, signed: bool = False) -> Decimal:
+    """The exact amount ``value`` stands for (``"100m"`` → ``Decimal("0.100")``); ``QuantityError`` if invalid.
+
+    Negative amounts are refused unless ``signed`` (quotas and limits are never negative).
+    """
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
+        if value < 0 and not signed:
             raise QuantityError(f"{value} is negative; quotas and limits must be zero or more")
         return Decimal(value)
     if not isinstance(value, str):
         raise QuantityError(f"{value!r} is not a quantity; write a string or an integer ({EXAMPLES})")
     match = _QUANTITY.fullmatch(value)
-    if match is None:
+    if match is None or (match.group("sign") == "-" and not signed):
         raise QuantityError(f"{value!r} is not a Kubernetes quantity ({EXAMPLES})")
     number = Decimal(match.group("number"))
+    if match.group("sign") == "-":
+        number = -number
     suffix = match.group("suffix") or ""
     if suffix in BINARY_SUFFIXES:
         return number * BINARY_SUFFIXES[suffix]

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from blacktop.kernel import quantities
 from blacktop.policy import compiling
-from blacktop.tenancy.teamnamespaces import quantities
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,20 @@ def test_schema_pattern_python_and_cel_agree(text: str) -> None:
 @given(st.text(max_size=8))
 def test_pattern_and_parser_accept_the_same_strings(text: str) -> None:
     assert bool(re.fullmatch(quantities.QUANTITY_PATTERN, text)) == quantities.is_quantity(text)
+
+
+SIGNED = {
+    "negative milli": ("-250m", Decimal("-0.250")),
+    "explicit plus": ("+1Ki", Decimal(1024)),
+    "negative exponent form": ("-1e3", Decimal("-1000")),
+    "negative integer": (-3, Decimal(-3)),
+}
+
+
+@pytest.mark.parametrize(("value", "expected"), SIGNED.values(), ids=SIGNED.keys())
+def test_a_sign_is_read_only_when_asked_for(value: object, expected: Decimal) -> None:
+    assert quantities.parse_quantity(value, signed=True) == expected
+    if expected < 0:
+        with pytest.raises(quantities.QuantityError):
+            quantities.parse_quantity(value)
+        assert not quantities.is_quantity(value)

@@ -18,6 +18,7 @@ import yaml
 from tests.corpus import examples_dir
 
 from blacktop import policy
+from blacktop.kernel import quantities
 from blacktop.kernel.errors import InputError
 from blacktop.kernel.identity import service_caller
 from blacktop.kernel.kinds import validate_object
@@ -201,7 +202,7 @@ def test_kind_exports_as_a_crd_with_the_quantity_pattern() -> None:
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
     quota = schema["properties"]["spec"]["properties"]["resourceQuotas"]["additionalProperties"]
     assert crd["spec"]["scope"] == "Cluster" and crd["spec"]["group"] == "platform.company.io"
-    assert quota["x-kubernetes-int-or-string"] is True and quota["pattern"] == tns.quantities.QUANTITY_PATTERN
+    assert quota["x-kubernetes-int-or-string"] is True and quota["pattern"] == quantities.QUANTITY_PATTERN
 
 
 def test_demo_ships_the_design_example_unchanged() -> None:

@@ -19,8 +19,9 @@ import json
 import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
+
+from blacktop.kernel import quantities
 
 from . import golang
 from .errors import CompositionError, TransformError
@@ -326,42 +327,14 @@ def _parse_json(text: str, kind: type) -> Any:
     return parsed
 
 
-_QUANTITY_RE: Final = re.compile(r"([+-]?[0-9]*\.?[0-9]*)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?")
-_SUFFIXES: Final = {
-    "": Decimal(1),
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "k": Decimal("1e3"),
-    "M": Decimal("1e6"),
-    "G": Decimal("1e9"),
-    "T": Decimal("1e12"),
-    "P": Decimal("1e15"),
-    "E": Decimal("1e18"),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
-}
-
-
 def parse_quantity(text: str) -> float:
-    """Parse a Kubernetes Quantity (``250m``, ``1Ki``, ``1.5G``, ``1e3``) to an approximate float."""
-    match = _QUANTITY_RE.fullmatch(text)
-    if match is None or match.group(1) in ("", "+", "-", "."):
+    """A Kubernetes Quantity (``250m``, ``1Ki``, ``1.5G``, ``-1e3``) as an approximate float, as Crossplane reads it."""
+    try:
+        return float(quantities.parse_quantity(text, signed=True))
+    except quantities.QuantityError as exc:
         raise TransformError(
             f"cannot parse {text!r} as a quantity: quantities must match '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
-        )
-    number, suffix = match.group(1), match.group(2) or ""
-    try:
-        amount = Decimal(number)
-    except InvalidOperation as exc:
-        raise TransformError(f"cannot parse {text!r} as a quantity") from exc
-    if suffix[:1] in ("e", "E"):
-        return float(amount * (Decimal(10) ** int(suffix[1:])))
-    return float(amount * _SUFFIXES[suffix])
+        ) from exc
 
 
 _CONVERTERS: Final[dict[tuple[str, str, str], Callable[[Any], Any]]] = {

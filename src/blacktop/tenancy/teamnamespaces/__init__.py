@@ -9,22 +9,18 @@ Everything here is pure: ``kind`` (schema), ``validation`` and ``admission`` (ru
 controller that performs the plans lives in ``blacktop.wiring.teamnamespaces``.
 """
 
-from . import admission, kind, model, quantities, reconcile, rendering, validation
+from . import admission, kind, model, reconcile, rendering, validation
 from .kind import FINALIZER, TEAM_NAMESPACE
 from .model import TeamNamespace, parse_team_namespace
-from .quantities import QuantityError, parse_quantity
 
 __all__ = [
     "FINALIZER",
     "TEAM_NAMESPACE",
-    "QuantityError",
     "TeamNamespace",
     "admission",
     "kind",
     "model",
-    "parse_quantity",
     "parse_team_namespace",
-    "quantities",
     "reconcile",
     "rendering",
     "validation",

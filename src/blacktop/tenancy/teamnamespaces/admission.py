@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from . import kind, quantities, validation
+from blacktop.kernel import quantities
+
+from . import kind, validation
 
 POLICY_NAME: Final = "teamnamespace-rules"
 POLICY_API_VERSION: Final = "policy.blacktop.dev/v1alpha1"

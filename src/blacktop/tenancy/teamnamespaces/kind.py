@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from blacktop.kernel import quantities
 from blacktop.kernel.kinds import KindInfo, PrinterColumn, Scope, object_schema
-
-from . import quantities
 
 GROUP: Final = "platform.company.io"
 VERSION: Final = "v1alpha1"

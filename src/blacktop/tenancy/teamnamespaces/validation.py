@@ -13,10 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from blacktop.kernel import quantities
 from blacktop.kernel.errors import Problem
 from blacktop.kernel.resources import validate_labels
 
-from . import kind, quantities
+from . import kind
 
 LIMIT_ORDER: Final = (("defaultRequest", "defaultLimit"), ("defaultLimit", "maxLimit"), ("defaultRequest", "maxLimit"))
 """Pairs (lower, upper) of ``spec.limitRanges`` that must hold for every resource both state."""
