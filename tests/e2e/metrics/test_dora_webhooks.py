@@ -157,5 +157,8 @@ def test_webhooks_feed_the_report_gauges_and_cli(live_server: LiveServer, capsys
     assert "component:default/payment-service" in out and "33.3% 1/3 (low)" in out and "no data" in out
     code, out, _ = cli(live_server, capsys, "dora", "--team", "team-payments", "-o", "json")
     assert code == 0 and json.loads(out)["teams"][0]["team"] == "group:default/team-payments"
+    code, out, err = cli(live_server, capsys, "get", "deployments", "-n", NAMESPACE, "-o", "wide")
+    assert code == 0, err
+    assert record["name"] in out and "component:default/payment-service" in out and "failed" in out
     code, out, err = cli(live_server, capsys, "dora", "--window", "2y")
     assert code == 2 and "window" in out + err
