@@ -7,7 +7,7 @@ through the write pipeline as the webhook's caller, so RBAC decides who may reco
 namespace (the team's developer role may; viewers may not) and every record is audited.
 
 Prometheus gauges (``blacktop_dora_*``) are served from a snapshot of the 30-day report, refreshed
-every ``REFRESH_SECONDS`` and after each recorded delivery; a scrape only reads the snapshot.
+every ``REFRESH_SECONDS`` and soon after recorded deliveries; a scrape only reads the snapshot.
 Label cardinality is bounded: at most ``MAX_TEAMS`` team series and ``MAX_SERVICES`` service series
 per metric (the most deployed first); ``blacktop_dora_series_dropped`` counts what was left out.
 """
@@ -196,11 +196,16 @@ class DoraGauges(Collector):
 
 
 class GaugeRefresher:
-    """Recomputes the gauges' report periodically and on demand."""
+    """Recomputes the gauges' report every ``REFRESH_SECONDS``, and soon after a delivery is recorded.
+
+    Deliveries only ask for a refresh (``refresh_soon``); the background task coalesces a burst of
+    them into one computation, so a webhook storm does not recompute the report per delivery.
+    """
 
     def __init__(self, service: metrics.MetricsService, gauges: DoraGauges) -> None:
         self._service = service
         self._gauges = gauges
+        self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def refresh(self) -> None:
@@ -210,10 +215,16 @@ class GaugeRefresher:
         except BlacktopError as exc:
             log.warning("the DORA gauges were not refreshed: %s", exc)
 
+    def refresh_soon(self) -> None:
+        """Ask the background task to refresh now rather than at the next period."""
+        self._wanted.set()
+
     async def _loop(self) -> None:
         while True:
+            self._wanted.clear()
             await self.refresh()
-            await asyncio.sleep(REFRESH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wanted.wait(), timeout=REFRESH_SECONDS)
 
     async def start(self) -> None:
         """Start refreshing in the background."""

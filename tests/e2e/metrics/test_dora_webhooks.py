@@ -23,7 +23,7 @@ import pytest
 from blacktop.bootstrap import serve
 from blacktop.cli import build_app, run_app
 from tests.corpus import examples_dir
-from tests.fixtures.platform import LiveServer
+from tests.fixtures.platform import LiveServer, wait_until
 from tests.unit.metrics.conftest import payload
 
 NAMESPACE = "payments"
@@ -144,12 +144,12 @@ def test_webhooks_feed_the_report_gauges_and_cli(live_server: LiveServer, capsys
     assert row["timeToRestore"]["status"] == "no data"
     assert admin.get("/api/v1/metrics/dora", params={"window": "2y"}).json()["problems"][0]["path"] == "window"
 
-    scraped = admin.get("/metrics").text
     series = (
         'blacktop_dora_change_failure_ratio{scope="service",service="component:default/payment-service",'
         'team="group:default/team-payments",window="30d"} 0.3333333333333333'
     )
-    assert series in scraped
+    wait_until(lambda: series in admin.get("/metrics").text, timeout=10)
+    scraped = admin.get("/metrics").text
     assert 'blacktop_dora_deployments_per_day{scope="organisation",service="",team="",window="30d"}' in scraped
 
     code, out, err = cli(live_server, capsys, "dora", "--service", "payment-service", "--window", "30d")

@@ -99,5 +99,5 @@ async def webhook(
     )
     gauges = svc.extra.get("metrics.gauges")
     if result.result == "created" and gauges is not None:
-        await gauges.refresh()
+        gauges.refresh_soon()
     return JSONResponse(result.to_json(), status_code=STATUS_CODES[result.result])
