@@ -156,6 +156,13 @@ class PortalRoute(APIRoute):
                     for err in exc.errors()
                 )
                 return error_page(request, 422, "Invalid input", "the request's parameters are invalid", problems)
+            except Exception:
+                request_id = str(getattr(request.state, "request_id", "") or "")
+                log.exception("unexpected error rendering portal page %s (request %s)", request.url.path, request_id)
+                return error_page(
+                    request, 500, "Something went wrong",
+                    f"an unexpected error occurred; the server log has the details under request id {request_id}",
+                )  # fmt: skip
             for header, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(header, value)
             return response

@@ -47,6 +47,8 @@ async def test_a_forged_session_cookie_is_not_a_session(anonymous: Browser) -> N
 async def test_root_redirects_to_the_portal(anonymous: Browser) -> None:
     response = await anonymous.get("/")
     assert (response.status_code, response.headers["location"]) == (307, "/ui/")
+    bare = await anonymous.get("/ui")
+    assert bare.status_code == 307 and httpx.URL(bare.headers["location"]).path == "/ui/"
 
 
 async def test_sign_in_keeps_the_token_in_a_strict_http_only_cookie_and_sign_out_forgets_it(

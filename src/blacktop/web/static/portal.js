@@ -21,8 +21,8 @@
     var event = JSON.parse(message.data);
     var body = event.body || {};
     append((body.stepId ? body.stepId + ": " : "") + (body.message || ""));
-    if (status && body.status) {
-      status.textContent = body.status;
+    if (status && status.textContent === "open") {
+      status.textContent = "processing";
     }
   });
   source.addEventListener("completion", function (message) {
