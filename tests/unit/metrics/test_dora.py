@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blacktop.metrics import dora, model
+from blacktop.metrics import dora, model, reporting
 
 from .conftest import END, dep, inc, window
 
@@ -249,3 +249,28 @@ def test_nearest_rank_percentile(seconds: list[int], fraction: float) -> None:
 
 def test_window_end_is_the_fixed_instant() -> None:
     assert window(30).end == END and window(30).start == END - timedelta(days=30)
+
+
+services_strategy = st.sampled_from([f"component:default/s{i}" for i in range(5)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(min_value=0, max_value=40, allow_nan=False), st.booleans(), services_strategy), max_size=30
+    ),
+    st.dictionaries(services_strategy, st.sampled_from(["group:default/a", "group:default/b"])),
+)
+def test_scopes_partition_the_organisation(rows: list[tuple[float, bool, str]], owners: dict[str, str]) -> None:
+    deployments = [dep(days, ok=ok, service=svc, name=f"d{i}") for i, (days, ok, svc) in enumerate(rows)]
+    report = reporting.compute_report(deployments, [], window=window(30), owners=owners)
+
+    def attempted(row: reporting.Row) -> int:
+        found = row.metrics.change_failure_rate
+        return 0 if found is None else found.deployments
+
+    assert report.organisation is not None
+    total = attempted(report.organisation)
+    assert sum(attempted(r) for r in report.teams) == total
+    assert sum(attempted(r) for r in report.services) == total
+    assert {r.team for r in report.services} <= {r.name for r in report.teams}
