@@ -21,6 +21,7 @@ from blacktop.kernel.clock import Clock
 from blacktop.kernel.errors import ConflictError, InputError, NotFoundError, Problem
 
 from . import (
+    ancestry,
     errors,
     graph,
     kinds,
@@ -33,10 +34,14 @@ from . import (
     refreshing,
     refs,
     scoring,
+    stitching,
 )
 
 ALLOW_ALL: Final = (locations.AllowRule(allow=tuple(locations.KindMatcher(k) for k in kinds.KNOWN_KINDS)),)
 """Every kind blacktop knows, from any location."""
+
+ORIGIN_KEY: Final = f"metadata.annotations.{model.MANAGED_BY_ORIGIN_LOCATION}"
+"""The filter key of the registered location an entity came through."""
 
 
 class LocationSources(Protocol):
@@ -379,6 +384,39 @@ class CatalogService:
         if found is None:
             raise NotFoundError(f"No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'")
         return found
+
+    async def ancestry(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        """Backstage's ancestry answer: the entity and every entity up the chain that emitted it."""
+        start = await self.get_by_name(kind, namespace, name)
+        if start.location_id is None:
+            only = {"entity": start.served(), "parentEntityRefs": []}
+            return {"rootEntityRef": ancestry.ref_string(start.ref), "items": [only]}
+        location = await self.require_location(start.location_id)
+        root = locations.LocationSpec(location.type, location.target)
+        same_origin = querying.EntityFilter(
+            ((querying.Condition("kind", ("location",)), querying.Condition(ORIGIN_KEY, (root.key,))),)
+        )
+        location_entities = (await self.repository.query(records.EntityQuery(filter=same_origin))).items
+        known = {e.ref.key: e for e in location_entities}
+        items: list[dict[str, Any]] = []
+        seen = {start.ref.key}
+        todo = [start]
+        while todo:
+            current = todo.pop()
+            parents = ancestry.parents_of(current, root, location_entities)
+            items.append({"entity": current.served(), "parentEntityRefs": [ancestry.ref_string(p) for p in parents]})
+            for parent in parents:
+                if parent.key in seen:
+                    continue
+                seen.add(parent.key)
+                stored = known.get(parent.key) or (await self.repository.get_by_refs([parent.key])).get(parent.key)
+                if stored is not None:
+                    todo.append(stored)
+                elif parent.name == stitching.generated_location_name(root):
+                    # The registered location's own Location entity is implied, not stored: it tops the chain.
+                    generated = stitching.generated_location_entity(root).to_dict()
+                    items.append({"entity": {**generated, "relations": []}, "parentEntityRefs": []})
+        return {"rootEntityRef": ancestry.ref_string(start.ref), "items": items}
 
     async def impact(
         self, ref: str, *, direction: graph.Direction, max_depth: int | None, kinds: Sequence[str] | None

@@ -258,6 +258,14 @@ async def get_entity_by_name(kind: str, namespace: str, name: str, svc: Services
     return _json((await _catalog(svc).get_by_name(kind, namespace, name)).served())
 
 
+@router.get(
+    "/api/catalog/entities/by-name/{kind}/{namespace}/{name}/ancestry", operation_id="catalog-get-entity-ancestry"
+)
+async def get_entity_ancestry(kind: str, namespace: str, name: str, svc: Services, ctx: CurrentContext) -> Response:
+    """``{rootEntityRef, items: [{entity, parentEntityRefs}]}``: the entity and the chain that emitted it."""
+    return _json(await _catalog(svc).ancestry(kind, namespace, name))
+
+
 @router.get("/api/catalog/entity-facets", operation_id="catalog-get-entity-facets")
 async def get_entity_facets(
     svc: Services,
