@@ -17,7 +17,19 @@ import yaml
 
 from .errors import InputError, Problem, TooLargeError
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """The safe loader, with YAML 1.1 timestamps kept as the text they were written as.
+
+    Resources are JSON documents: Kubernetes (sigs.k8s.io/yaml) and Backstage read
+    ``finishedAt: 2026-11-20T10:12:40Z`` as a string, and a ``datetime`` here could neither be
+    validated against a ``format: date-time`` string schema nor stored.
+    """
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,11 +44,6 @@ def test_doc_examples_are_valid_records(document: dict[str, Any]) -> None:
     assert parsed.service == "component:default/payment-service"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel.documents.load_documents reads unquoted YAML timestamps as datetime, which schema validation "
-    "cannot handle (500 on apply); the records' docs quote them until the loader keeps them as text",
-)
 def test_unquoted_yaml_timestamps_load_as_text() -> None:
     loaded = load_documents(b"finishedAt: 2026-11-20T10:12:40Z\n", source="example.yaml")
     assert loaded[0].content == {"finishedAt": "2026-11-20T10:12:40Z"}
