@@ -120,6 +120,10 @@ async def test_a_viewer_is_refused_an_admin_action_with_a_page_naming_what_is_no
     assert "user:vera may read the catalog but not change it" in refused.text
     audit = await viewer.get("/ui/audit")
     assert audit.status_code == 403 and "user:vera may not read the audit trail" in audit.text
+    home = await viewer.get("/ui/")
+    assert home.status_code == 200, "the dashboard shows what a viewer may see and says what is hidden"
+    assert "The audit trail is for platform admins." in home.text and "Claims you may not list" in home.text
+    assert 'href="/ui/audit"' in home.text, "the navigation still offers the page; it answers 403 when opened"
 
 
 async def test_rbac_decides_which_claims_a_viewer_sees(viewer: Browser, admin_api: httpx.AsyncClient) -> None:
@@ -129,7 +133,7 @@ async def test_rbac_decides_which_claims_a_viewer_sees(viewer: Browser, admin_ap
         "/apis/platform.company.io/v1alpha1/namespaces/payments/databases",
         json={"apiVersion": "platform.company.io/v1alpha1", "kind": "Database",
               "metadata": {"name": "pay-db", "namespace": "payments"},
-              "spec": {"engine": "postgresql", "version": "16", "tier": "development", "size": "small",
+              "spec": {"engine": "postgresql", "version": "16", "tier": "dev", "size": "small",
                        "owner": "payments"}},
     )  # fmt: skip
     assert created.status_code == 201, created.text
