@@ -7,8 +7,9 @@ return a ``Decision`` the controller turns into an engine plan, so every write g
 write pipeline (authorised, validated, audited) and tests call them with dicts and a timestamp.
 
 Time: ``status.expiresAt`` is ``creationTimestamp + spec.ttl``. Before it the decision asks to be
-requeued at that instant (sooner only while dependencies are still coming up, because their
-changes do not wake this controller); at or after it the decision deletes the preview, whose
+requeued at that instant (a claim it owns wakes it when the claim changes, since the engine wakes a
+changed object's controlling owner; a slower safety requeue covers the rest); at or after it the
+decision deletes the preview, whose
 finalizer then deletes its claims and withdraws its GitOps files.
 
 Notifications: the intended GitHub commit status and Slack message are recorded in status
@@ -28,8 +29,8 @@ from . import durations, kinds, model, rendering
 
 CLAIM_KINDS: Final = {"database": "Database", "cache": "Cache"}
 """Dependency types that become claims of the built-in profile's kinds (same group as the preview)."""
-WAIT_FOR_DEPENDENCIES: Final = timedelta(seconds=2)
-"""How soon to look again while a claim or the catalog is not ready (their changes do not wake us)."""
+WAIT_FOR_DEPENDENCIES: Final = timedelta(seconds=30)
+"""A safety net while a claim is not ready: the claim's own changes wake the preview (it owns the claim)."""
 WAIT_FOR_CATALOG: Final = timedelta(seconds=30)
 """How soon to look again while a ``service`` dependency is not in the catalog (a person has to register it)."""
 WAIT_FOR_CLEANUP: Final = timedelta(seconds=1)
