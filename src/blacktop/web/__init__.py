@@ -9,6 +9,8 @@ FastAPI app the composition root built; nothing runs at import time.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
@@ -29,4 +31,6 @@ def install(app: FastAPI, *, redirect_root: bool = True) -> None:
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     if redirect_root:
         app.include_router(home.root_router)
-    app.mount(f"{PREFIX}/static", StaticFiles(packages=[("blacktop.web", "static")]), name="portal-static")
+    # check_dir=False: an installation that lost the assets still serves every page, only unstyled.
+    static = StaticFiles(directory=Path(__file__).resolve().parent / "static", check_dir=False)
+    app.mount(f"{PREFIX}/static", static, name="portal-static")
