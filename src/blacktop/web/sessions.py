@@ -1,7 +1,7 @@
 """Portal sessions: the API token in a cookie, and the CSRF token every form carries.
 
-A portal session is nothing but an API token kept in an HttpOnly, SameSite=Strict cookie (Secure
-when the portal is served over https); every page hands it to the API's own authenticator, so a
+A portal session is nothing but an API token kept in an HttpOnly, SameSite=Strict cookie scoped to
+``/ui`` (Secure when the portal is served over https); every page hands it to the API's own authenticator, so a
 revoked or expired token ends the session at once and the portal never knows more than the API.
 
 Forms are protected by a double-submit token: a random value in its own HttpOnly, SameSite=Strict
@@ -28,6 +28,8 @@ from .services import portal
 SESSION_COOKIE: Final = "blacktop_session"
 CSRF_COOKIE: Final = "blacktop_csrf"
 CSRF_FIELD: Final = "csrf"
+COOKIE_PATH: Final = "/ui"
+"""Both cookies go only to the portal: the API and the git host never see them (they take bearer tokens)."""
 MAX_FORM_BYTES: Final = 256 * 1024
 """Portal forms are small (template values, filters); anything bigger is refused unread."""
 
@@ -66,23 +68,25 @@ def remember_csrf(request: Request, response: Response) -> None:
     """Set the CSRF cookie when this request minted a new value."""
     fresh = getattr(request.state, "new_csrf", None)
     if fresh is not None:
-        response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=is_https(request), path="/ui")
+        response.set_cookie(
+            CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=is_https(request), path=COOKIE_PATH
+        )
 
 
 def start_session(request: Request, response: Response, token: str) -> None:
     """Keep ``token`` as the browser's session and rotate the CSRF value."""
     secure = is_https(request)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path="/")
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path=COOKIE_PATH)
     response.set_cookie(
-        CSRF_COOKIE, secrets.token_urlsafe(32), httponly=True, samesite="strict", secure=secure, path="/ui"
+        CSRF_COOKIE, secrets.token_urlsafe(32), httponly=True, samesite="strict", secure=secure, path=COOKIE_PATH
     )
 
 
 def end_session(request: Request, response: Response) -> None:
     """Forget the session and the CSRF value."""
     secure = is_https(request)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=secure)
-    response.delete_cookie(CSRF_COOKIE, path="/ui", httponly=True, samesite="strict", secure=secure)
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure)
+    response.delete_cookie(CSRF_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=secure)
 
 
 async def read_form(request: Request) -> dict[str, list[str]]:

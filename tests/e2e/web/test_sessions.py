@@ -39,7 +39,7 @@ async def test_every_page_redirects_to_sign_in_without_a_session(anonymous: Brow
 
 
 async def test_a_forged_session_cookie_is_not_a_session(anonymous: Browser) -> None:
-    anonymous.client.cookies.set("blacktop_session", "bt_not-a-real-token-at-all-000000", path="/")
+    anonymous.client.cookies.set("blacktop_session", "bt_not-a-real-token-at-all-000000", path="/ui")
     response = await anonymous.get("/ui/catalog")
     assert response.status_code == 303 and response.headers["location"].startswith("/ui/sign-in")
 
@@ -63,7 +63,7 @@ async def test_sign_in_keeps_the_token_in_a_strict_http_only_cookie_and_sign_out
     assert (signed.status_code, signed.headers["location"]) == (303, "/ui/catalog?kind=component")
     cookie = next(c for c in signed.headers.get_list("set-cookie") if c.startswith("blacktop_session="))
     attributes = {a.strip().lower() for a in cookie.split(";")[1:]}
-    assert {"httponly", "samesite=strict", "path=/"} <= attributes
+    assert {"httponly", "samesite=strict", "path=/ui"} <= attributes
     assert "secure" not in attributes, "plain http: a Secure cookie would never come back"
 
     home = await anonymous.get("/ui/")
