@@ -42,6 +42,8 @@ class Field:
     default: str = ""
     default_list: tuple[str, ...] = ()
     autofocus: bool = False
+    picker_kinds: tuple[str, ...] = ()
+    """Catalog kinds whose entity refs the field suggests (``ui:field`` OwnerPicker / EntityPicker)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,32 @@ def _widget(schema: Mapping[str, Any]) -> str:
     return "text"
 
 
+PICKER_DEFAULT_KINDS: dict[str, tuple[str, ...]] = {
+    "OwnerPicker": ("Group", "User"),
+    "EntityPicker": (),
+    "OwnedEntityPicker": (),
+    "MyGroupsPicker": ("Group",),
+}
+"""Backstage's entity pickers and the kinds each offers when the template does not narrow them."""
+
+
+def picker_kinds(schema: Mapping[str, Any]) -> tuple[str, ...]:
+    """The kinds an entity-picker field offers: ``ui:options.allowedKinds``, ``catalogFilter.kind``, or the default."""
+    picker = str(schema.get("ui:field") or "")
+    if picker not in PICKER_DEFAULT_KINDS or schema.get("type") not in (None, "string"):
+        return ()
+    options = schema.get("ui:options") or {}
+    allowed = options.get("allowedKinds")
+    if isinstance(allowed, list) and allowed:
+        return tuple(str(k) for k in allowed)
+    filters = options.get("catalogFilter")
+    kinds: list[str] = []
+    for entry in filters if isinstance(filters, list) else [filters]:
+        kind = entry.get("kind") if isinstance(entry, Mapping) else None
+        kinds += [str(k) for k in kind] if isinstance(kind, list) else [str(kind)] if kind else []
+    return tuple(dict.fromkeys(kinds)) or PICKER_DEFAULT_KINDS[picker]
+
+
 def describe_field(name: str, schema: Mapping[str, Any], *, required: bool) -> Field:
     """The form control for property ``name``."""
     widget = _widget(schema)
@@ -121,6 +149,7 @@ def describe_field(name: str, schema: Mapping[str, Any], *, required: bool) -> F
         else _text(default),
         default_list=tuple(_text(v) for v in default) if isinstance(default, list) else (),
         autofocus=bool(schema.get("ui:autofocus")),
+        picker_kinds=picker_kinds(schema),
     )  # fmt: skip
 
 

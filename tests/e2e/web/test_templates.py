@@ -47,6 +47,15 @@ async def test_the_form_follows_the_schema(admin: Browser) -> None:
     assert 'name="csrf"' in text
 
 
+async def test_the_owner_picker_offers_the_catalogs_groups(admin: Browser, admin_api: httpx.AsyncClient) -> None:
+    page = await admin.get(FORM)
+    owner = field_html(page.text, "owner")
+    offered = set(re.findall(r'<option value="([^"]+)">', owner))
+    groups = (await admin_api.get("/api/catalog/entities", params={"filter": "kind=group"})).json()
+    assert offered == {f"group:{g['metadata'].get('namespace', 'default')}/{g['metadata']['name']}" for g in groups}
+    assert offered and 'list="p-owner-choices"' in owner
+
+
 async def test_invalid_values_get_the_apis_messages_next_to_each_field(
     admin: Browser, admin_api: httpx.AsyncClient
 ) -> None:

@@ -36,7 +36,7 @@ def render_form(submitted: dict[str, list[str]] | None, problems: list[Problem],
     return template.render(
         request_path="/ui/templates/default/python-service", caller=None, csrf="CSRF-TOKEN", schema=schema,
         pages=pages, namespace="default", name="python-service", submitted=submitted, field_errors=by_field,
-        other_errors=other, message=message,
+        other_errors=other, message=message, suggestions={"owner": [("group:default/team-a", "Team <A>")]},
     )  # fmt: skip
 
 

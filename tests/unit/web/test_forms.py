@@ -61,6 +61,27 @@ def test_schema_properties_become_form_controls(case: FieldCase) -> None:
     assert field.help == case.help
 
 
+PICKER_CASES = {
+    "owner-picker-defaults-to-groups-and-users": ({"type": "string", "ui:field": "OwnerPicker"}, ("Group", "User")),
+    "catalog-filter-kind": ({"ui:field": "OwnerPicker", "ui:options": {"catalogFilter": {"kind": "Group"}}},
+                            ("Group",)),
+    "catalog-filter-list-of-kinds": ({"ui:field": "EntityPicker",
+                                      "ui:options": {"catalogFilter": [{"kind": ["System", "Domain"]}]}},
+                                     ("System", "Domain")),
+    "allowed-kinds-win": ({"ui:field": "EntityPicker", "ui:options": {"allowedKinds": ["Component"],
+                                                                       "catalogFilter": {"kind": "Group"}}},
+                          ("Component",)),
+    "entity-picker-without-kinds-offers-nothing": ({"ui:field": "EntityPicker"}, ()),
+    "not-a-picker": ({"type": "string", "ui:field": "RepoUrlPicker"}, ()),
+    "plain-field": ({"type": "string"}, ()),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("schema", "want"), PICKER_CASES.values(), ids=PICKER_CASES.keys())
+def test_entity_pickers_offer_catalog_kinds(schema: dict[str, Any], want: tuple[str, ...]) -> None:
+    assert forms.picker_kinds(schema) == want
+
+
 SCHEMA = {
     "steps": [
         {"title": "One", "schema": {"required": ["name"], "properties": {

@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from blacktop import scaffolder
 from blacktop.apiserver import RequestContext
 from blacktop.catalog import querying, records
+from blacktop.catalog.service import CatalogService
 from blacktop.kernel.errors import Problem, TooLargeError
 from blacktop.scaffolder.service import normalize_template_ref
 
@@ -34,6 +35,7 @@ SignedIn = Annotated[RequestContext, Depends(sessions.signed_in)]
 EVENT_POLL_SECONDS: Final = 0.2
 MAX_DRY_RUN_BYTES: Final = 3 * 1024 * 1024
 TASK_PAGE_SIZE: Final = 25
+MAX_SUGGESTIONS: Final = 500
 
 
 def task_user(ctx: RequestContext) -> dict[str, Any]:
@@ -69,13 +71,33 @@ async def _form_page(
     request: Request, namespace: str, name: str, *, status: int = 200, submitted: Mapping[str, list[str]] | None = None,
     problems: tuple[Problem, ...] = (), message: str = "",
 ) -> Response:  # fmt: skip
-    schema = await portal(request).scaffolder().parameter_schema(namespace, "template", name)
+    services = portal(request)
+    schema = await services.scaffolder().parameter_schema(namespace, "template", name)
     pages = forms.form_pages(schema)
     by_field, other = forms.field_errors(problems, [f.name for p in pages for f in p.fields])
+    suggestions = {
+        f.name: await _entity_choices(services.catalog(), f.picker_kinds) for p in pages for f in p.fields
+        if f.picker_kinds
+    }  # fmt: skip
     return renderer(request).page(
         request, "templates/form.html", status=status, schema=schema, pages=pages, namespace=namespace, name=name,
-        submitted=submitted, field_errors=by_field, other_errors=other, message=message,
+        submitted=submitted, field_errors=by_field, other_errors=other, message=message, suggestions=suggestions,
     )  # fmt: skip
+
+
+async def _entity_choices(service: CatalogService, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(ref, title)`` of the catalog entities an entity-picker field offers, by name."""
+    found = await service.query(
+        records.EntityQuery(
+            filter=querying.EntityFilter(((querying.Condition("kind", tuple(k.lower() for k in kinds)),),)),
+            order=querying.parse_order(["metadata.name,asc"], style="suffix"), limit=MAX_SUGGESTIONS,
+        )
+    )  # fmt: skip
+    choices = []
+    for entity in found.items:
+        metadata: Mapping[str, Any] = entity.document.get("metadata") or {}
+        choices.append((entity.ref.key, str(metadata.get("title") or metadata.get("name") or entity.ref.name)))
+    return choices
 
 
 @router.get("/templates/{namespace}/{name}", name="portal-template")
