@@ -2,10 +2,12 @@
 
 Entities are written in bulk (one statement per table per batch) because a location refresh may
 carry 100,000 of them; only entities whose hash changed reach this module. Filters run on the
-flattened ``catalog_search`` rows (Backstage's design); ``relations.<type>`` conditions run on the
-relation rows. Full text is FTS5 on SQLite and ``tsvector``/GIN on PostgreSQL, written with each
-entity change. Served entities are stitched on read from the processed document and the relation
-rows whose source is the entity, so a change to one entity never requires rewriting its peers.
+flattened ``catalog_search`` rows (Backstage's design; the statements are built in
+``catalog_filters``); ``relations.<type>`` conditions run on the relation rows. Full text is FTS5
+on SQLite and ``tsvector``/GIN on PostgreSQL, written with each entity change. Totals, facets and
+page ids are kept per write generation (``generations``). Served entities are stitched on read from
+the processed document and the relation rows whose source is the entity, so a change to one entity
+never requires rewriting its peers.
 """
 
 from __future__ import annotations
@@ -19,29 +21,15 @@ from functools import partial
 from typing import Any, Final
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
     ColumnElement,
-    Integer,
-    MetaData,
     Select,
-    String,
-    Table,
-    Text,
     and_,
     bindparam,
     delete,
-    false,
     func,
     insert,
-    intersect,
-    not_,
     select,
     text,
-    true,
-    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -50,74 +38,10 @@ from blacktop import catalog
 from blacktop.catalog import querying, records
 from blacktop.kernel.errors import Problem
 
+from . import catalog_filters as filters
 from . import errors, generations
-from .tables import UtcDateTime
-
-metadata = MetaData()
-
-locations_table = Table(
-    "catalog_locations", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("type", String(32), nullable=False),
-    Column("target", Text, nullable=False),
-    Column("key", String(2048), nullable=False, unique=True),
-    Column("created_at", UtcDateTime(), nullable=False),
-    Column("refreshed_at", UtcDateTime(), nullable=True),
-    Column("summary", JSON, nullable=False),
-    Column("problems", JSON, nullable=False),
-)  # fmt: skip
-entities = Table(
-    "catalog_entities", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("uid", String(64), nullable=False, unique=True),
-    Column("ref", String(512), nullable=False, unique=True),
-    Column("kind", String(63), nullable=False),
-    Column("namespace", String(63), nullable=False),
-    Column("name", String(253), nullable=False),
-    Column("document", JSON, nullable=False),
-    Column("hash", String(64), nullable=False),
-    Column("location_id", String(64), nullable=True),
-    Column("location_key", Text, nullable=False),
-    Column("orphan", Boolean, nullable=False),
-    Column("errors", JSON, nullable=False),
-)  # fmt: skip
-relations = Table(
-    "catalog_relations", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("origin_id", Integer, nullable=False),
-    Column("source_ref", String(512), nullable=False),
-    Column("type", String(63), nullable=False),
-    Column("type_key", String(63), nullable=False),
-    Column("target_ref", String(512), nullable=False),
-)  # fmt: skip
-search = Table(
-    "catalog_search", metadata,
-    Column("entity_id", Integer, nullable=False),
-    Column("key", String(200), nullable=False),
-    Column("value", String(200), nullable=True),
-    Column("original", Text, nullable=True),
-)  # fmt: skip
-state = Table(
-    "catalog_state", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("generation", BigInteger, nullable=False),
-)  # fmt: skip
-"""One row: the write generation, bumped by every transaction that changes entities (migration 0006)."""
-processing_errors = Table(
-    "catalog_errors", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("location_id", String(64), nullable=False),
-    Column("document", Text, nullable=True),
-    Column("line", Integer, nullable=True),
-    Column("path", Text, nullable=False),
-    Column("message", Text, nullable=False),
-)  # fmt: skip
-
-CATALOG_TABLES: Final = (
-    "catalog_fulltext", "catalog_search", "catalog_relations", "catalog_errors", "catalog_entities",
-    "catalog_locations",
-)  # fmt: skip
-"""The catalog's tables, referencing tables first (safe order for deleting rows)."""
+from .catalog_tables import CATALOG_TABLES as CATALOG_TABLES
+from .catalog_tables import entities, locations_table, processing_errors, relations, search, state
 
 _CHUNK: Final = 500
 SQLITE_CACHE_KIB: Final = 32 * 1024
@@ -422,23 +346,23 @@ class SqlCatalogRepository:
 
         Totals and the ids of pages up to ``KEPT_PAGE`` entities are kept per write generation
         (``generations``). A page of a broad filter is first looked for by walking the first
-        ``WALK_ROWS`` entities in the served order and probing each (``_walk``); only when they hold
+        ``filters.WALK_ROWS`` entities in the served order and probing each (``_walk``); only when they hold
         too few matches are all matches materialised and sorted.
         """
         shape = (query.filter, query.fulltext, tuple(query.fulltext_fields), tuple(query.order))
         async with self._read("query the catalog") as conn:
             generation = await self._generation(conn)
             query = replace(query, filter=await self._smallest_first(conn, generation, query.filter))
-            condition = self._filter_condition(query.filter)
+            condition = filters.filter_condition(query.filter)
             if query.fulltext:
-                condition = and_(condition, self._term_condition(query.fulltext, query.fulltext_fields))
+                condition = and_(condition, filters.term_condition(query.fulltext, query.fulltext_fields))
             for order in query.order:
-                if order.field not in ENTITY_COLUMNS:
+                if order.field not in filters.ENTITY_COLUMNS:
                     # Backstage (since 3.7) leaves out entities that lack the order field.
-                    condition = and_(condition, _has_key(order.field))
+                    condition = and_(condition, filters.has_key(order.field))
             total = None
             if query.count_total:
-                count = _count_statement(query, condition)
+                count = filters.count_statement(query, condition)
                 total = await self._kept.get_or_compute(
                     generation, ("total", *shape), lambda: self._scalar(conn, count)
                 )
@@ -465,7 +389,7 @@ class SqlCatalogRepository:
         """
         alternatives = []
         for conditions in entity_filter.alternatives:
-            if _broad_ranges(conditions) is None:
+            if filters.broad_ranges(conditions) is None:
                 alternatives.append(conditions)
                 continue
             sizes: dict[querying.Condition, int] = {}
@@ -486,11 +410,11 @@ class SqlCatalogRepository:
     async def _is_dense(
         self, conn: AsyncConnection, generation: int | None, query: records.EntityQuery, total: int
     ) -> bool:
-        """Whether matches spread evenly would put the page within the first ``WALK_ROWS`` entities."""
+        """Whether matches spread evenly would put the page within the first ``filters.WALK_ROWS`` entities."""
         # The id span bounds the number of entities and costs one index lookup (a count reads them all).
         span = select(func.coalesce(func.max(entities.c.id) - func.min(entities.c.id) + 1, 0))
         size = await self._kept.get_or_compute(generation, ("size",), lambda: self._scalar(conn, span))
-        return (query.offset + (query.limit or 0)) * size <= WALK_ROWS * total
+        return (query.offset + (query.limit or 0)) * size <= filters.WALK_ROWS * total
 
     async def _page_ids(
         self,
@@ -500,7 +424,7 @@ class SqlCatalogRepository:
         condition: ColumnElement[bool],
         total: int | None,
     ) -> tuple[int, ...]:
-        if total is not None and _is_walkable(query) and await self._is_dense(conn, generation, query, total):
+        if total is not None and filters.is_walkable(query) and await self._is_dense(conn, generation, query, total):
             found = await self._walk(conn, query)
             if len(found) >= min(query.limit or 0, total - query.offset):
                 return found
@@ -508,7 +432,7 @@ class SqlCatalogRepository:
         return tuple(int(i) for i in (await conn.execute(stmt)).scalars())
 
     async def _walk(self, conn: AsyncConnection, query: records.EntityQuery) -> tuple[int, ...]:
-        """The page among the first ``WALK_ROWS`` entities of the kind(s) in served order (may be short).
+        """The page among the first ``filters.WALK_ROWS`` entities of the kind(s) in served order (may be short).
 
         Matches found in a prefix of the order are the first matches overall, so a full page found
         there is the right page; a short one means the matches cluster later and the caller
@@ -519,9 +443,9 @@ class SqlCatalogRepository:
         prefix = select(entities.c.id)
         if kinds:
             prefix = prefix.where(*(entities.c.kind.in_(c.values or ()) for c in kinds))
-        prefix = _ordered(prefix, query.order).limit(WALK_ROWS)
-        probes = [_matches(c, drive=False) for c in conditions if c not in kinds]
-        stmt = _ordered(select(entities.c.id).where(entities.c.id.in_(prefix), *probes), query.order)
+        prefix = filters.ordered(prefix, query.order).limit(filters.WALK_ROWS)
+        probes = [filters.matches(c, drive=False) for c in conditions if c not in kinds]
+        stmt = filters.ordered(select(entities.c.id).where(entities.c.id.in_(prefix), *probes), query.order)
         stmt = stmt.limit(query.limit).offset(query.offset)
         return tuple(int(i) for i in (await conn.execute(stmt)).scalars())
 
@@ -537,8 +461,8 @@ class SqlCatalogRepository:
         stmt = stmt.where(condition)
         for order in query.order:
             sort: ColumnElement[Any]
-            if order.field in ENTITY_COLUMNS:
-                sort = ENTITY_COLUMNS[order.field]
+            if order.field in filters.ENTITY_COLUMNS:
+                sort = filters.ENTITY_COLUMNS[order.field]
             else:
                 sort = (
                     select(func.min(search.c.value))
@@ -553,26 +477,6 @@ class SqlCatalogRepository:
         if query.offset:
             stmt = stmt.offset(query.offset)
         return stmt
-
-    def _term_condition(self, term: str, fields: Sequence[str]) -> ColumnElement[bool]:
-        lowered = term.strip().lower()
-        keys = [f.lower() for f in fields] or ["metadata.name", "metadata.title", "metadata.description"]
-        return entities.c.id.in_(
-            select(search.c.entity_id).where(search.c.key.in_(keys), search.c.value.contains(lowered, autoescape=True))
-        )
-
-    def _filter_condition(self, entity_filter: querying.EntityFilter) -> ColumnElement[bool]:
-        if entity_filter.nothing:
-            return false()
-        if entity_filter.is_everything:
-            return true()
-        if len(entity_filter.alternatives) == 1:
-            return _alternative(entity_filter.alternatives[0])
-        # A UNION of each alternative's ids: PostgreSQL plans an OR of subqueries as a scan of every
-        # entity (40-70 ms at 100,000 for two names), the union as one index lookup per alternative.
-        return entities.c.id.in_(
-            union(*(select(entities.c.id).where(_alternative(alt)) for alt in entity_filter.alternatives))
-        )
 
     async def _with_relations(
         self, conn: AsyncConnection, rows: Sequence[Mapping[Any, Any]]
@@ -611,7 +515,7 @@ class SqlCatalogRepository:
         self, facets: Sequence[str], entity_filter: querying.EntityFilter
     ) -> dict[str, list[tuple[str, int]]]:
         """``{facet: [(value, count)]}`` over the matching entities, most frequent first (kept per generation)."""
-        condition = self._filter_condition(entity_filter)
+        condition = filters.filter_condition(entity_filter)
         out: dict[str, list[tuple[str, int]]] = {}
         async with self._read("compute catalog facets") as conn:
             generation = await self._generation(conn)
@@ -647,7 +551,7 @@ class SqlCatalogRepository:
         words = querying.search_terms(term)
         if not words:
             return []
-        condition = self._filter_condition(entity_filter)
+        condition = filters.filter_condition(entity_filter)
         async with self._read("search the catalog") as conn:
             if self._pg:
                 query = " & ".join(f"{w}:*" for w in words)
@@ -691,127 +595,14 @@ class SqlCatalogRepository:
             return await self._with_relations(conn, rows)
 
 
-ENTITY_COLUMNS: Final[Mapping[str, ColumnElement[Any]]] = {
-    "metadata.name": entities.c.name, "kind": entities.c.kind, "metadata.namespace": entities.c.namespace,
-}  # fmt: skip
-"""Search keys every entity has exactly once, lower-cased on the entity row: ordered by the row's column."""
-WALK_ROWS: Final = 2000
-"""How many entities (in served order) a page walk probes before it gives up and materialises."""
 ANALYZE_AFTER: Final = 1000
 """Entities a refresh must change before PostgreSQL's statistics of the catalog tables are refreshed."""
 KEPT_PAGE: Final = 500
 """Pages up to this many entities have their ids kept per write generation."""
 
-BROAD_KEYS: Final = {
-    "kind": 3, "apiversion": 3, "metadata.namespace": 3, "spec.lifecycle": 2, "spec.type": 2, "metadata.tags": 1,
-}  # fmt: skip
-"""Keys whose values match a large share of the catalog (higher: broader); any other key drives a query."""
-
-
-def _count_statement(query: records.EntityQuery, condition: ColumnElement[bool]) -> Select[Any]:
-    """How many entities match; broad conditions only are counted on their index ranges alone.
-
-    ``count(*) FROM entities WHERE id IN (intersection)`` would look up every matching entity row.
-    """
-    if len(query.filter.alternatives) == 1 and not query.fulltext and not query.filter.nothing:
-        ranges = _broad_ranges(query.filter.alternatives[0])
-        extra = [o for o in query.order if o.field not in ENTITY_COLUMNS]
-        if ranges is not None and not extra:
-            return select(func.count()).select_from(intersect(*ranges).subquery())
-    return select(func.count()).select_from(entities).where(condition)
-
-
-def _broad_ranges(conditions: Sequence[querying.Condition]) -> list[Select[Any]] | None:
-    """The index ranges to intersect when every condition is a plain, broad ``key=value``; else None."""
-    driver = _driver(conditions)
-    plain = [c for c in conditions if c.values is not None and not c.negate and not c.key.startswith("relations.")]
-    if driver is None or not BROAD_KEYS.get(driver.key, 0) or len(plain) < 2 or len(plain) != len(conditions):
-        return None
-    return [select(search.c.entity_id).where(search.c.key == c.key, search.c.value.in_(c.values or ())) for c in plain]
-
-
-def _alternative(conditions: Sequence[querying.Condition]) -> ColumnElement[bool]:
-    """AND of conditions: the most selective one as ``IN (index range)``, the rest as indexed ``EXISTS`` probes.
-
-    Materialising every condition's matches (``id IN (...) AND id IN (...)``) reads e.g. all 70,000
-    components to find the 30 a team owns; probing per candidate reads 30 index entries instead.
-    """
-    driver = _driver(conditions)
-    plain = [c for c in conditions if c.values is not None and not c.negate and not c.key.startswith("relations.")]
-    if driver is not None and BROAD_KEYS.get(driver.key, 0) and len(plain) > 1:
-        # Only broad conditions: intersecting their index ranges beats probing every match of one of them.
-        ranges = [
-            select(search.c.entity_id).where(search.c.key == c.key, search.c.value.in_(c.values or ())) for c in plain
-        ]
-        rest = [_matches(c, drive=False) for c in conditions if c not in plain]
-        return and_(entities.c.id.in_(intersect(*ranges)), *rest)
-    if driver is not None and driver.key == "kind":
-        # Only a kind narrows: the entity index answers it without reading search rows.
-        parts = [entities.c.kind.in_(driver.values or ()) if c is driver else _matches(c, drive=False)
-                 for c in conditions]  # fmt: skip
-        return and_(*parts)
-    parts = [_matches(c, drive=c is driver) for c in conditions]
-    return and_(*parts)
-
-
-def _is_walkable(query: records.EntityQuery) -> bool:
-    """One AND of conditions, no term, ordered by id or entity columns, a page that fits the walk."""
-    if query.limit is None or query.fulltext or len(query.filter.alternatives) != 1 or query.filter.nothing:
-        return False
-    if not query.filter.alternatives[0]:
-        return False
-    return query.offset + query.limit <= WALK_ROWS and all(o.field in ENTITY_COLUMNS for o in query.order)
-
-
-def _ordered(stmt: Select[Any], orders: Sequence[querying.Order]) -> Select[Any]:
-    for order in orders:
-        column = ENTITY_COLUMNS[order.field]
-        stmt = stmt.order_by(column.desc() if order.descending else column.asc())
-    return stmt.order_by(entities.c.id)
-
-
-def _driver(conditions: Sequence[querying.Condition]) -> querying.Condition | None:
-    candidates = [c for c in conditions if c.values is not None and not c.negate]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: (BROAD_KEYS.get(c.key, 0), len(c.values or ())))
-
-
-def _matches(cond: querying.Condition, *, drive: bool) -> ColumnElement[bool]:
-    matched: ColumnElement[bool]
-    if cond.key.startswith("relations."):
-        type_key = cond.key.removeprefix("relations.")
-        if drive:
-            rel = select(relations.c.source_ref).where(relations.c.type_key == type_key)
-            if cond.values is not None:
-                rel = rel.where(relations.c.target_ref.in_(cond.values))
-            matched = entities.c.ref.in_(rel)
-        else:
-            probe = select(relations.c.id).where(
-                relations.c.source_ref == entities.c.ref, relations.c.type_key == type_key
-            )
-            if cond.values is not None:
-                probe = probe.where(relations.c.target_ref.in_(cond.values))
-            matched = probe.exists()
-    elif drive:
-        rows = select(search.c.entity_id).where(search.c.key == cond.key)
-        if cond.values is not None:
-            rows = rows.where(search.c.value.in_(cond.values))
-        matched = entities.c.id.in_(rows)
-    else:
-        probe = select(search.c.entity_id).where(search.c.entity_id == entities.c.id, search.c.key == cond.key)
-        if cond.values is not None:
-            probe = probe.where(search.c.value.in_(cond.values))
-        matched = probe.exists()
-    return not_(matched) if cond.negate else matched
-
 
 def _search_order(row: tuple[int, str, str | None, str | None]) -> tuple[str, str, int]:
     return (row[1], row[2] or "", row[0])
-
-
-def _has_key(key: str) -> ColumnElement[bool]:
-    return select(search.c.entity_id).where(search.c.entity_id == entities.c.id, search.c.key == key).exists()
 
 
 def _ref(key: str) -> catalog.EntityRef:

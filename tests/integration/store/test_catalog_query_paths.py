@@ -1,7 +1,7 @@
 """The catalog repository's fast query paths answer exactly what the plain path answers, on both engines.
 
 Design notes: a page of a broad filter may be found by walking entities in the served order
-(``_walk``), and totals, facets and page ids are kept per write generation. Each query below is
+(``SqlCatalogRepository._walk``), and totals, facets and page ids are kept per write generation. Each query below is
 compared with the same query asked without a total (which always materialises every match and is
 never kept), with a walk prefix small enough that some walks come up short and fall back. The
 generation tests use two repositories on one database, as two replicas would: a write through
@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from blacktop import catalog
 from blacktop.catalog import querying, records, refreshing
-from blacktop.store import build_engine
+from blacktop.store import build_engine, catalog_filters
 from blacktop.store import catalog as catalog_store
 from blacktop.store.catalog import CATALOG_TABLES, SqlCatalogRepository
 
@@ -109,7 +109,7 @@ def refs(page: records.EntityPage) -> list[str]:
 async def test_fast_paths_answer_what_materialising_answers(
     replicas: Replicas, query: records.EntityQuery, walk_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(catalog_store, "WALK_ROWS", walk_rows)
+    monkeypatch.setattr(catalog_filters, "WALK_ROWS", walk_rows)
     await replicas.one.write_entities("loc-1", organisation())
     everything = await replicas.two.query(replace(query, limit=None, offset=0, count_total=False))
     want = refs(everything)[query.offset : query.offset + (query.limit or 0)]
