@@ -33,6 +33,7 @@ ensure_system_tools() {
   have git || apt_install git
   have promtool || apt_install prometheus
   have amtool || apt_install prometheus-alertmanager  # checks the generated Alertmanager routing
+  have chromium || apt_install chromium chromium-driver  # the portal's browser smoke test
   have go || apt_install golang-go  # builds the microservice-golang golden path in tests
   # Debian's packages start servers on :9090 and :9093; the tests only need promtool and amtool.
   if have systemctl; then systemctl stop prometheus prometheus-alertmanager >/dev/null 2>&1 || true; fi
