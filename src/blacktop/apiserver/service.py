@@ -251,7 +251,7 @@ class ResourceService:
             old = await tx.get(key)
             if old is None:
                 raise NotFoundError(f"{kind.plural} {name!r} not found{_in(ns)}")
-            desired = kinds_mod.validate_object(kind, change(old), version=kind.storage_version)
+            desired = kinds_mod.validate_object(kind, change(old), version=kind.storage_version, old=old)
             if desired == old:
                 return old
             await self._admission.admit(operation=Operation.UPDATE, kind=kind, obj=desired, old=old, caller=ctx.caller)
@@ -319,7 +319,7 @@ class ResourceService:
                     results.append(ApplyResult(item.source, "created", stored))
                     continue
                 merged = objects.prepare_update(old, objects.merge_for_apply(old, item.desired), status_only=False)
-                merged = kinds_mod.validate_object(item.kind, merged, version=item.kind.storage_version)
+                merged = kinds_mod.validate_object(item.kind, merged, version=item.kind.storage_version, old=old)
                 if merged == old:
                     results.append(ApplyResult(item.source, "unchanged", old))
                     continue

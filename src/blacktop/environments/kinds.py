@@ -13,9 +13,11 @@ for the controller and the tests.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final
 
+from blacktop.kernel.errors import Problem
 from blacktop.kernel.kinds import KindInfo, PrinterColumn, Scope, object_schema
 
 from . import durations
@@ -121,6 +123,14 @@ SPEC_SCHEMA: Final[dict[str, Any]] = {
     },
 }
 
+
+def _semantic_problems(obj: Mapping[str, Any]) -> list[Problem]:
+    from . import validation  # imported here: validation builds on this module's kind
+
+    spec = obj.get("spec")
+    return validation.semantic_problems(spec) if isinstance(spec, Mapping) else []
+
+
 PREVIEW_ENVIRONMENT: Final = KindInfo(
     group=GROUP,
     kind=KIND,
@@ -138,6 +148,7 @@ PREVIEW_ENVIRONMENT: Final = KindInfo(
         PrinterColumn("Expires", "status.expiresAt"),
     ),
     origin="environments",
+    checks=_semantic_problems,
 )
 
 KINDS: Final = [PREVIEW_ENVIRONMENT]

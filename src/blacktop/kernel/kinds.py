@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,6 +57,10 @@ class KindInfo:
     description: str = ""
     version_schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     origin: str = "builtin"
+    checks: Callable[[Mapping[str, Any]], Sequence[Problem]] | None = field(default=None, compare=False)
+    """Rules a schema cannot state (one quantity not above another, a CIDR inside a range), as a pure
+    function of the defaulted object returning every problem with its field path. Run on every write
+    after the schema passes, so a violation is a 422 at write time, not a status condition later."""
 
     @property
     def namespaced(self) -> bool:
@@ -212,8 +216,14 @@ class KindRegistry:
         return validate_object(info, obj, version=gv.version)
 
 
-def validate_object(info: KindInfo, obj: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
-    """Default and validate ``obj`` as an instance of ``info``; raises ``InputError`` with every problem."""
+def validate_object(
+    info: KindInfo, obj: Mapping[str, Any], *, version: str | None = None, old: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Default and validate ``obj`` as an instance of ``info``; raises ``InputError`` with every problem.
+
+    ``old`` is the stored object an update replaces: the kind's ``checks`` then run only when the
+    spec changes, so an object stored before a rule existed can still get its status and finalizers.
+    """
     metadata = obj.get("metadata")
     problems: list[Problem] = []
     if not isinstance(metadata, Mapping):
@@ -231,6 +241,9 @@ def validate_object(info: KindInfo, obj: Mapping[str, Any], *, version: str | No
     schema = info.schema_for(version or info.storage_version)
     defaulted = schemas.apply_defaults(dict(obj), schema)
     problems.extend(schemas.validate(defaulted, schema))
+    spec_changed = old is None or defaulted.get("spec") != old.get("spec")
+    if not problems and info.checks is not None and spec_changed:
+        problems.extend(info.checks(defaulted))
     if problems:
         name = metadata.get("name") if isinstance(metadata, Mapping) else None
         raise InputError(f"{info.kind} {name or '(unnamed)'} is invalid: {len(problems)} problem(s)", problems=problems)

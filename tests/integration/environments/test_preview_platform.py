@@ -260,7 +260,10 @@ BAD = {
         lambda t: t.replace('    cpu: "2"', "    cpu: two").replace("type: mock", "type: queue"),
         ["spec.dependencies[2].type", "spec.resources.cpu"],
     ),
-    "duplicate-dependency": (lambda t: t.replace("name: stripe-mock", "name: orders-db"), ["spec.dependencies"]),
+    "duplicate-dependency": (
+        lambda t: t.replace("name: stripe-mock", "name: orders-db"),
+        ["spec.dependencies[0].name", "spec.dependencies[2].name"],
+    ),
 }
 
 

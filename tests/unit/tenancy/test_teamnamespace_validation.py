@@ -9,6 +9,7 @@ report the row's paths, so the API and the controller cannot disagree about what
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,8 @@ from blacktop.tenancy import teamnamespaces as tns
 
 EXAMPLE: dict[str, Any] = yaml.safe_load((examples_dir() / "team-namespace-payments.yaml").read_text())
 POLICY = policy.compile_policy(tns.admission.policy_document())
+SCHEMA_ONLY = dataclasses.replace(tns.TEAM_NAMESPACE, checks=None)
+"""The kind without its semantic checks: what the schema alone says (the checks are tested against it)."""
 
 
 def example(change: Callable[[dict[str, Any]], object] | None = None) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def example(change: Callable[[dict[str, Any]], object] | None = None) -> dict[st
 
 def schema_paths(document: dict[str, Any]) -> tuple[list[str], dict[str, Any] | None]:
     try:
-        return [], validate_object(tns.TEAM_NAMESPACE, document)
+        return [], validate_object(SCHEMA_ONLY, document)
     except InputError as exc:
         return sorted(p.path for p in exc.problems), None
 
@@ -165,16 +168,19 @@ def test_controller_reports_network_and_selector_problems(
     case: tuple[Callable[[dict[str, Any]], object], list[str]],
 ) -> None:
     change, want = case
-    defaulted = validate_object(tns.TEAM_NAMESPACE, example(change))
+    defaulted = validate_object(SCHEMA_ONLY, example(change))
     paths = sorted(p.path for p in tns.validation.problems_in(defaulted))
     assert paths == want
+    with pytest.raises(InputError) as refused:  # and the write pipeline refuses it at write time
+        validate_object(tns.TEAM_NAMESPACE, example(change))
+    assert sorted(p.path for p in refused.value.problems) == want
     with pytest.raises(InputError) as raised:
         tns.parse_team_namespace(defaulted)
     assert len(raised.value.problems) == len(want)
 
 
 def test_order_messages_name_both_fields_and_values() -> None:
-    document = validate_object(tns.TEAM_NAMESPACE, example(_set("limitRanges", "defaultRequest", "cpu", value="3")))
+    document = validate_object(SCHEMA_ONLY, example(_set("limitRanges", "defaultRequest", "cpu", value="3")))
     [problem] = tns.validation.problems_in(document)
     assert problem.message.startswith(
         "spec.limitRanges.defaultRequest.cpu (3) exceeds spec.limitRanges.defaultLimit.cpu (2)"
@@ -230,11 +236,13 @@ def _update(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def test_updates_that_keep_an_invalid_spec_pass_so_status_and_finalizers_can_be_written() -> None:
-    invalid = validate_object(tns.TEAM_NAMESPACE, example(_set("limitRanges", "defaultRequest", "cpu", value="3")))
+    invalid = validate_object(SCHEMA_ONLY, example(_set("limitRanges", "defaultRequest", "cpu", value="3")))
     with_status = {**copy.deepcopy(invalid), "status": {"observedGeneration": 1}}
     without_finalizer = copy.deepcopy(invalid)
     without_finalizer["metadata"]["finalizers"] = []
     assert _update(invalid, with_status) == []
     assert _update(invalid, without_finalizer) == []
+    for unchanged_spec in (with_status, without_finalizer):  # the kind's own checks let them through too
+        validate_object(tns.TEAM_NAMESPACE, unchanged_spec, old=invalid)
     valid = validate_object(tns.TEAM_NAMESPACE, example())
     assert _update(valid, invalid) == ["spec.limitRanges.defaultRequest.cpu"]
