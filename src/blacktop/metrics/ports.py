@@ -7,7 +7,7 @@ audit apply). ``Ctx`` is that caller's request context, passed through untouched
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 
@@ -26,8 +26,13 @@ class RecordSource(Protocol):
 class OwnerDirectory(Protocol):
     """The catalog's ownership: which group owns which component."""
 
-    async def owners(self) -> Mapping[str, str]:
-        """Canonical component ref → canonical owner ref (``group:default/payments``)."""
+    async def owners(self, services: Collection[str], *, team: str | None = None) -> Mapping[str, str]:
+        """Canonical component ref → canonical owner ref (``group:default/payments``) for ``services``,
+        and for every component ``team`` owns when a team is given (its idle components are reported too).
+
+        Only those components are read: a catalog holds far more components than have deployment
+        records, and the gauges ask every minute.
+        """
         ...
 
     async def component_for_repository(self, repository: str) -> str | None:

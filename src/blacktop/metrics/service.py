@@ -84,7 +84,10 @@ class MetricsService:
             deployments,
             incidents,
             window=parsed,
-            owners=await self._owners.owners(),
+            owners=await self._owners.owners(
+                {d.service for d in deployments} | {i.service for i in incidents},
+                team=reporting.canonical_team(team) if team is not None else None,
+            ),
             environment=environment,
             team=team,
             service=service,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Final
 
 from prometheus_client.core import GaugeMetricFamily
@@ -74,38 +74,50 @@ class CatalogOwners:
     def __init__(self, services: Mapping[str, Any]) -> None:
         self._services = services
 
-    async def _components(self) -> list[Mapping[str, Any]]:
-        found = self._services.get("catalog")
-        if found is None:
-            return []
-        page = await found.query(records.EntityQuery(filter=querying.parse_filters(["kind=component"])))
-        return [item.document for item in page.items]
+    def _catalog(self) -> Any:
+        return self._services.get("catalog")
 
-    async def owners(self) -> Mapping[str, str]:
-        """Canonical component ref → canonical owner ref; components without a valid owner are left out."""
+    async def owners(self, services: Collection[str], *, team: str | None = None) -> Mapping[str, str]:
+        """Canonical component ref → canonical owner ref for ``services`` and ``team``'s components.
+
+        Components without a valid owner are left out.
+        """
+        found = self._catalog()
+        if found is None:
+            return {}
+        stored_entities = list((await found.repository.get_by_refs(sorted(services))).values()) if services else []
+        if team is not None:
+            owned_by_team = querying.EntityFilter(
+                ((querying.Condition("kind", ("component",)), querying.Condition("relations.ownedby", (team,))),)
+            )
+            stored_entities += (await found.query(records.EntityQuery(filter=owned_by_team))).items
         owned: dict[str, str] = {}
-        for document in await self._components():
-            meta = document.get("metadata") or {}
-            owner = (document.get("spec") or {}).get("owner")
-            if not isinstance(owner, str) or not meta.get("name"):
+        for stored in stored_entities:
+            key = stored.ref.key
+            owner = (stored.document.get("spec") or {}).get("owner")
+            if not isinstance(owner, str):
                 continue
-            namespace = str(meta.get("namespace") or catalog.DEFAULT_NAMESPACE)
             try:
-                ref = catalog.EntityRef("component", namespace, str(meta["name"]))
-                owned[ref.key] = catalog.parse_ref(owner, default_kind="group", default_namespace=namespace).key
+                owned[key] = catalog.parse_ref(owner, default_kind="group", default_namespace=stored.ref.namespace).key
             except catalog.InvalidEntityRef:
                 continue
         return owned
 
     async def component_for_repository(self, repository: str) -> str | None:
         """The component whose ``github.com/project-slug`` annotation is ``repository``, or None."""
-        for document in await self._components():
-            meta = document.get("metadata") or {}
-            slug = (meta.get("annotations") or {}).get(PROJECT_SLUG)
-            if isinstance(slug, str) and slug.lower() == repository.lower():
-                namespace = str(meta.get("namespace") or catalog.DEFAULT_NAMESPACE)
-                return catalog.EntityRef("component", namespace, str(meta.get("name"))).key
-        return None
+        found = self._catalog()
+        if found is None:
+            return None
+        annotated = querying.EntityFilter(
+            (
+                (
+                    querying.Condition("kind", ("component",)),
+                    querying.Condition(f"metadata.annotations.{PROJECT_SLUG}", (repository,)),
+                ),
+            )
+        )
+        page = await found.query(records.EntityQuery(filter=annotated, limit=1))
+        return page.items[0].ref.key if page.items else None
 
 
 class PipelineRecords:

@@ -13,7 +13,7 @@ Two teams and an unowned service over the month before ``conftest.END`` (2026-11
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from blacktop.kernel.errors import ConflictError
@@ -113,8 +113,8 @@ class FakeOwners:
         self._owners = owners
         self._slugs = slugs or {}
 
-    async def owners(self) -> Mapping[str, str]:
-        return self._owners
+    async def owners(self, services: Collection[str], *, team: str | None = None) -> Mapping[str, str]:
+        return {k: v for k, v in self._owners.items() if k in services or v == team}
 
     async def component_for_repository(self, repository: str) -> str | None:
         return self._slugs.get(repository)
