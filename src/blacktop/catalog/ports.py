@@ -66,6 +66,10 @@ class CatalogRepository(Protocol):
         """Record what the last refresh of a location found."""
         ...
 
+    async def mark_location_stale(self, location_id: str) -> None:
+        """Clear the location's ``refreshed_at``: what it holds no longer matches its last refresh."""
+        ...
+
     async def hashes_of_location(self, location_id: str) -> dict[str, tuple[str, bool]]:
         """``{ref: (hash, orphan)}`` of the entities a location holds."""
         ...

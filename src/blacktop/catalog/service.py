@@ -116,6 +116,9 @@ class CatalogService:
     """Where CPU-heavy parsing runs (a process pool, set by the composition root); None: inline."""
     _caches: dict[str, dict[str, refreshing.FileSummary]] = field(default_factory=dict)
     _hashes: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
+    # The refreshed_at this process last wrote per location: when the stored one differs, another
+    # replica refreshed the location or an entity of it was deleted, and the memory above is stale.
+    _written_at: dict[str, Any] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     # -- locations -------------------------------------------------------------------------------
@@ -193,6 +196,7 @@ class CatalogService:
         """Drop what this process remembers of a location, so its next refresh starts from the database."""
         self._caches.pop(location_id, None)
         self._hashes.pop(location_id, None)
+        self._written_at.pop(location_id, None)
 
     async def delete_entity(self, uid: str) -> None:
         """Remove one entity; it comes back on the next refresh if its location still emits it (as Backstage)."""
@@ -201,6 +205,8 @@ class CatalogService:
             raise NotFoundError(f"No entity with uid {uid}")
         await self.repository.delete_entities([found.ref.key])
         if found.location_id is not None:
+            # Every replica must read the location afresh on its next refresh, so the entity comes back.
+            await self.repository.mark_location_stale(found.location_id)
             self._forget(found.location_id)
 
     async def location_of(self, ref: str) -> records.LocationRecord:
@@ -237,7 +243,9 @@ class CatalogService:
         started = self.clock.now()
         spec = locations.LocationSpec(location.type, location.target)
         # The hashes this process wrote last time save reading 100,000 rows; popped so a failed
-        # refresh leaves nothing stale behind.
+        # refresh leaves nothing stale behind. They hold only while nobody else touched the location.
+        if self._written_at.get(location.id) != location.refreshed_at:
+            self._forget(location.id)
         remembered = self._hashes.pop(location.id, None)
         stored = remembered if remembered is not None else await self.repository.hashes_of_location(location.id)
         cache = self._caches.setdefault(location.id, {})
@@ -337,6 +345,7 @@ class CatalogService:
         await self.repository.save_location_state(
             location.id, refreshed_at=finished, summary=summary.to_dict(), problems=problems
         )
+        self._written_at[location.id] = (await self.require_location(location.id)).refreshed_at
         return summary
 
     async def _handle_orphans(self, refs_gone: list[str]) -> tuple[list[str], list[str]]:

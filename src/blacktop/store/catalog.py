@@ -166,6 +166,13 @@ class SqlCatalogRepository:
             async with self._write("analyze the catalog tables") as conn:
                 await conn.exec_driver_sql("ANALYZE catalog_entities, catalog_search, catalog_relations")
 
+    async def mark_location_stale(self, location_id: str) -> None:
+        """Clear the location's ``refreshed_at``: what it holds no longer matches its last refresh."""
+        async with self._write("mark a catalog location stale") as conn:
+            await conn.execute(
+                update(locations_table).where(locations_table.c.id == location_id).values(refreshed_at=None)
+            )
+
     async def _save_location_state(
         self, location_id: str, *, refreshed_at: datetime, summary: Mapping[str, Any], problems: Sequence[Problem]
     ) -> None:
