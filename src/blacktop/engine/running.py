@@ -454,4 +454,4 @@ class Engine:
 
 def _revision_of(obj: Resource) -> int:
     version = applying.version_of(obj)
-    return int(version) if version and version.isdigit() else 0
+    return int(version) if version and version.isascii() and version.isdigit() else 0

@@ -92,7 +92,7 @@ def end_session(request: Request, response: Response) -> None:
 async def read_form(request: Request) -> dict[str, list[str]]:
     """The urlencoded form body, CSRF-checked: ``NotAllowedError`` when the token is missing or wrong."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise TooLargeError(f"the form is {declared} bytes; the portal accepts at most {MAX_FORM_BYTES}")
     body = bytearray()
     async for chunk in request.stream():
