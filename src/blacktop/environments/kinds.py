@@ -13,11 +13,12 @@ for the controller and the tests.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final
 
-from blacktop.kernel.errors import Problem
+from blacktop.kernel.errors import InputError, Problem
 from blacktop.kernel.kinds import KindInfo, PrinterColumn, Scope, object_schema
 
 from . import durations
@@ -124,11 +125,31 @@ SPEC_SCHEMA: Final[dict[str, Any]] = {
 }
 
 
-def _semantic_problems(obj: Mapping[str, Any]) -> list[Problem]:
-    from . import validation  # imported here: validation builds on this module's kind
+def spec_problems(spec: Mapping[str, Any]) -> list[Problem]:
+    """The rules beyond the schema, over a defaulted spec: the TTL and unique dependency names."""
+    problems: list[Problem] = []
+    ttl = spec.get("ttl", DEFAULT_TTL)
+    listed = spec.get("dependencies")
+    dependencies = list(listed) if isinstance(listed, list) else []
+    try:
+        lifetime = durations.parse_duration(str(ttl), path="spec.ttl")
+    except InputError as exc:
+        problems.extend(exc.problems)
+    else:
+        if lifetime > MAX_TTL:
+            problems.append(Problem("spec.ttl", f"{ttl!r} is out of range; at most {MAX_TTL_TEXT}"))
+    names = Counter(str(d.get("name")) for d in dependencies if isinstance(d, Mapping))
+    for index, dependency in enumerate(dependencies):
+        if isinstance(dependency, Mapping) and names[str(dependency.get("name"))] > 1:
+            problems.append(
+                Problem(f"spec.dependencies[{index}].name", f"{dependency.get('name')!r} is used more than once")
+            )
+    return problems
 
+
+def _semantic_problems(obj: Mapping[str, Any]) -> list[Problem]:
     spec = obj.get("spec")
-    return validation.semantic_problems(spec) if isinstance(spec, Mapping) else []
+    return spec_problems(spec) if isinstance(spec, Mapping) else []
 
 
 PREVIEW_ENVIRONMENT: Final = KindInfo(

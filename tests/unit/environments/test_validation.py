@@ -121,7 +121,7 @@ def test_the_admission_policy_agrees_with_the_pure_rules(case: Case) -> None:
         kind=environments.KIND, namespace="team-a", name="pr-7", user=service_caller("test"), object=document,
     )  # fmt: skip
     violations = policy.admit([environments.admission_policy()], request)
-    semantic = validation.semantic_problems(document["spec"])
+    semantic = environments.kinds.spec_problems(document["spec"])
     assert sorted({v.field_path for v in violations}) == sorted({_policy_path(p.path) for p in semantic})
     for violation in violations:
         if violation.field_path == "spec.ttl":

@@ -10,8 +10,9 @@ controller that performs the plans lives in ``blacktop.wiring.teamnamespaces``.
 """
 
 from . import admission, kind, model, reconcile, rendering, validation
-from .kind import FINALIZER, TEAM_NAMESPACE
+from .kind import FINALIZER
 from .model import TeamNamespace, parse_team_namespace
+from .validation import TEAM_NAMESPACE
 
 __all__ = [
     "FINALIZER",

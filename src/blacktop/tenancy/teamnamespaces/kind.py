@@ -13,11 +13,9 @@ tenancy kinds, so that the kind exports as a valid CRD.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
 from blacktop.kernel import quantities
-from blacktop.kernel.errors import Problem
 from blacktop.kernel.kinds import KindInfo, PrinterColumn, Scope, object_schema
 
 GROUP: Final = "platform.company.io"
@@ -155,13 +153,7 @@ SPEC_SCHEMA: Final[dict[str, Any]] = {
 }
 
 
-def _semantic_problems(obj: Mapping[str, Any]) -> list[Problem]:
-    from . import validation  # imported here: validation builds on this module's constants
-
-    return validation.problems_in(obj)
-
-
-TEAM_NAMESPACE: Final = KindInfo(
+TEAM_NAMESPACE_SCHEMA: Final = KindInfo(
     group=GROUP,
     kind=KIND,
     plural="teamnamespaces",
@@ -177,5 +169,4 @@ TEAM_NAMESPACE: Final = KindInfo(
         PrinterColumn("Environment", "spec.environment"),
         PrinterColumn("Tier", "spec.tier"),
     ),
-    checks=_semantic_problems,
 )

@@ -8,6 +8,7 @@ is refused with a 422 and never reaches the controller through the API.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -195,3 +196,7 @@ def _rbac_problems(rbac: object) -> list[Problem]:
                     )
                 )
     return problems
+
+
+TEAM_NAMESPACE: Final = dataclasses.replace(kind.TEAM_NAMESPACE_SCHEMA, checks=problems_in)
+"""The kind as the platform serves it: the schema of ``kind`` plus ``problems_in`` on every spec change."""
