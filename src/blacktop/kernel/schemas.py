@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 import jsonschema
 import jsonschema_rs
@@ -25,6 +25,27 @@ Schema = Mapping[str, Any]
 # Keywords of Kubernetes structural schemas that JSON Schema does not know; they are kept in the
 # kind definition (CRD export) but ignored by validation.
 _OPENAPI_ONLY = ("nullable", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string")
+
+
+LABEL_SELECTOR: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "matchExpressions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "operator"],
+                "properties": {
+                    "key": {"type": "string", "minLength": 1},
+                    "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                    "values": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+"""A Kubernetes ``LabelSelector`` (``matchLabels`` and ``matchExpressions``), for kinds whose spec selects by labels."""
 
 
 def apply_defaults(value: Any, schema: Schema) -> Any:

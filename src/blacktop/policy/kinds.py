@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from blacktop.kernel import schemas
 from blacktop.kernel.kinds import KindInfo, PrinterColumn, Scope, object_schema
 
 GROUP: Final = "policy.blacktop.dev"
@@ -36,24 +37,7 @@ _RESOURCE_RULE: Final[dict[str, Any]] = {
     },
 }
 
-_LABEL_SELECTOR: Final[dict[str, Any]] = {
-    "type": "object",
-    "properties": {
-        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
-        "matchExpressions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["key", "operator"],
-                "properties": {
-                    "key": {"type": "string", "minLength": 1},
-                    "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
-                    "values": _STRINGS,
-                },
-            },
-        },
-    },
-}
+_LABEL_SELECTOR: Final = schemas.LABEL_SELECTOR
 
 _VALIDATION: Final[dict[str, Any]] = {
     "type": "object",

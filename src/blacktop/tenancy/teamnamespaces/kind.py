@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from blacktop.kernel import quantities
+from blacktop.kernel import quantities, schemas
 from blacktop.kernel.kinds import KindInfo, PrinterColumn, Scope, object_schema
 
 GROUP: Final = "platform.company.io"
@@ -45,26 +45,10 @@ _LIMITS: Final[dict[str, Any]] = {
     "properties": dict.fromkeys(LIMIT_RESOURCES, QUANTITY),
 }
 
-_LABELS: Final[dict[str, Any]] = {"type": "object", "additionalProperties": {"type": "string"}}
 
 _SELECTOR: Final[dict[str, Any]] = {
-    "type": "object",
+    **schemas.LABEL_SELECTOR,
     "description": "A Kubernetes label selector (matchLabels and matchExpressions).",
-    "properties": {
-        "matchLabels": _LABELS,
-        "matchExpressions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["key", "operator"],
-                "properties": {
-                    "key": {"type": "string", "minLength": 1},
-                    "operator": {"type": "string", "enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
-                    "values": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-    },
 }
 
 _PEER: Final[dict[str, Any]] = {
