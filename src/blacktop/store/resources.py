@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Final, Protocol
 
 from sqlalchemy import Connection, Executable, Insert, and_, func, or_, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from blacktop.kernel.clock import Clock, SystemClock
@@ -187,11 +188,14 @@ class SqlResourceTransaction:
     async def append_audit(self, record: AuditRecord) -> None:
         """Append ``record``; ConflictError when its ``seq`` is already taken."""
         with self._guard(f"append audit record {record.seq}"):
-            if await self._conn.scalar(statements.SELECT_AUDIT_SEQ, {"seq": record.seq}) is not None:
+            # The sequence number is the primary key, so a taken one fails the insert itself (under the
+            # write lock it cannot happen; a separate check cost a statement on every write).
+            try:
+                await self._conn.execute(statements.INSERT_AUDIT, records.audit_values(record))
+            except sa_exc.IntegrityError as error:
                 raise ConflictError(
                     f"audit record {record.seq} already exists; read the last record again and append after it"
-                )
-            await self._conn.execute(statements.INSERT_AUDIT, records.audit_values(record))
+                ) from error
 
 
 class _Guard:

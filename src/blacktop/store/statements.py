@@ -94,8 +94,5 @@ INSERT_EVENT_AT_NEXT_REVISION: Final[Insert] = (
 SELECT_LAST_AUDIT: Final[Select[Any]] = select(*AUDIT_COLUMNS).order_by(AuditRecordRow.seq.desc()).limit(1)
 """The newest audit record."""
 
-SELECT_AUDIT_SEQ: Final[Select[Any]] = select(AuditRecordRow.seq).where(AuditRecordRow.seq == bindparam("seq"))
-"""Whether audit sequence number ``seq`` is taken."""
-
 INSERT_AUDIT: Final[Insert] = insert(AuditRecordRow)
 """Insert one audit record."""
