@@ -3,11 +3,12 @@
 Inputs are platform resources, ``Deployment`` and ``Incident`` (group ``metrics.blacktop.dev``),
 written into team namespaces through the write pipeline, by hand or by the webhook ingestion that
 maps GitHub Actions and Argo CD payloads (``ingesting``). ``dora`` holds the maths, ``reporting``
-the per-service, per-team (catalog ownership) and organisation reports. This package is pure domain
+the per-service, per-team (catalog ownership) and organisation reports, ``signatures`` the checks of
+a delivery's signature or shared secret against the team's webhook secret. This package is pure domain
 code; ``wiring/metrics.py`` reads the store and the catalog and serves the gauges.
 """
 
-from . import dora, ingesting, kinds, model, ports, reporting, service
+from . import dora, ingesting, kinds, model, ports, reporting, service, signatures
 from .dora import Band, Metrics, compute_metrics
 from .ingesting import Outcome, Target
 from .kinds import DEPLOYMENT, GROUP, INCIDENT, KINDS, VERSION
@@ -44,4 +45,5 @@ __all__ = [
     "render_report",
     "reporting",
     "service",
+    "signatures",
 ]

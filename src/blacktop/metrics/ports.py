@@ -1,8 +1,10 @@
-"""What the metrics context needs from the rest of the platform: stored records, catalog owners, a writer.
+"""What the metrics context needs from the rest of the platform: stored records, catalog owners, a writer,
+and the teams' webhook secrets.
 
 Adapters live in ``wiring/metrics.py``: records are read from the resource store, owners from the
 catalog, and writes go through the write pipeline as the webhook's caller (so RBAC, admission and
-audit apply). ``Ctx`` is that caller's request context, passed through untouched.
+audit apply). ``Ctx`` is that caller's request context, passed through untouched. Webhook secrets
+are read from the secret store with the platform's own service identity, audited as any read.
 """
 
 from __future__ import annotations
@@ -49,4 +51,15 @@ class RecordWriter(Protocol):
 
     async def get(self, ctx: Any, namespace: str, name: str) -> Mapping[str, Any] | None:
         """The Deployment record ``namespace/name``, or None."""
+        ...
+
+
+class WebhookSecrets(Protocol):
+    """The webhook secret a team configured for a source, read from the secret store."""
+
+    async def fetch_secret(self, namespace: str, source: str, *, request_id: str) -> Mapping[str, str] | None:
+        """The key/values stored at the namespace's webhook path for ``source``, or None when none is configured.
+
+        The read is audited under ``request_id``; the values never leave the metrics context.
+        """
         ...

@@ -4,6 +4,10 @@ Reports read every record, skip (and name) records that fail ``model``'s checks,
 the window ending at the clock's now. Ingestion maps a payload (``ingesting``), resolves the service
 from the catalog when the URL does not name it, and creates the record through the writer; a
 delivery already recorded returns the stored record instead (idempotent on the delivery id).
+
+Before a delivery's body is parsed, ``verify_delivery`` checks its signature (GitHub) or shared
+secret (Argo CD) when the namespace configured a webhook secret (``signatures``); without one the
+delivery is accepted on its token alone.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from blacktop import catalog
 from blacktop.kernel.clock import Clock
 from blacktop.kernel.errors import ConflictError, InputError, Problem
 
-from . import ingesting, model, ports, reporting
+from . import ingesting, model, ports, reporting, signatures
 
 SOURCES: Final = ("github", "argocd")
 
@@ -51,11 +55,13 @@ class MetricsService:
         owners: ports.OwnerDirectory,
         writer: ports.RecordWriter,
         clock: Clock,
+        secrets: ports.WebhookSecrets | None = None,
     ) -> None:
         self._records = records
         self._owners = owners
         self._writer = writer
         self._clock = clock
+        self._secrets = secrets
 
     async def report(
         self,
@@ -111,6 +117,25 @@ class MetricsService:
                 skipped.append(_skip_line(exc))
         return deployments, incidents, skipped
 
+    async def verify_delivery(
+        self, *, namespace: str, source: str, body: bytes, proof: str | None, request_id: str
+    ) -> bool:
+        """Check a delivery's proof against the namespace's webhook secret for ``source``, if one is configured.
+
+        ``body`` is the raw request body and ``proof`` the value of ``signatures.HEADERS[source]``.
+        Returns whether a secret was configured (and the proof was valid); raises
+        ``signatures.SignatureError`` when a secret is configured and the proof is missing or wrong.
+        """
+        check_source(source)
+        if self._secrets is None:
+            return False
+        data = await self._secrets.fetch_secret(namespace, source, request_id=request_id)
+        if data is None:
+            return False
+        secret = signatures.secret_from(data, namespace=namespace, source=source)
+        signatures.verify_delivery(source, body, proof, secret=secret, namespace=namespace)
+        return True
+
     async def ingest(
         self,
         ctx: Any,
@@ -146,12 +171,9 @@ class MetricsService:
         event: str | None,
         delivery_id: str | None,
     ) -> ingesting.Outcome:
+        check_source(source)
         if source == "argocd":
             return ingesting.from_argocd(payload, target=target)
-        if source != "github":
-            raise InputError(
-                f"webhook source {source!r} is not known", problems=[Problem("source", "use github or argocd")]
-            )
         if not delivery_id:
             raise InputError(
                 "the GitHub delivery has no X-GitHub-Delivery header",
@@ -171,6 +193,14 @@ class MetricsService:
         raise InputError(
             f"GitHub event {event!r} is not a deployment event",
             problems=[Problem("headers.X-GitHub-Event", "subscribe the webhook to workflow_run or deployment_status")],
+        )
+
+
+def check_source(source: str) -> None:
+    """Raise ``InputError`` unless ``source`` is a webhook source blacktop reads."""
+    if source not in SOURCES:
+        raise InputError(
+            f"webhook source {source!r} is not known", problems=[Problem("source", "use github or argocd")]
         )
 
 

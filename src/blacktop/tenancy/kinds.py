@@ -18,7 +18,7 @@ GROUP: Final = "tenancy.blacktop.dev"
 VERSION: Final = "v1alpha1"
 API_VERSION: Final = f"{GROUP}/{VERSION}"
 
-NAMESPACE_ROLES: Final = ("admin", "developer", "viewer")
+NAMESPACE_ROLES: Final = ("admin", "developer", "viewer", "recorder")
 """Roles a RoleBinding grants inside its namespace."""
 
 CLUSTER_ROLES: Final = ("platform-admin", "viewer")
@@ -93,7 +93,7 @@ ROLE_BINDING: Final = KindInfo(
     short_names=("rb",),
     versions=(VERSION,),
     scope=Scope.NAMESPACED,
-    description="Grants admin, developer or viewer in one namespace to users and groups.",
+    description="Grants admin, developer, viewer or recorder in one namespace to users and groups.",
     schema=object_schema(_binding_spec(NAMESPACE_ROLES)),
     printer_columns=(PrinterColumn("Role", "spec.role"),),
 )

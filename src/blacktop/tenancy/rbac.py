@@ -8,6 +8,10 @@ on each resource class. A kind's class follows from its scope and from an ``Acce
 * ``workload``: a namespaced kind such as a Database or Component;
 * ``governance``: a namespaced kind that controls access or admission (RoleBinding, policies),
   which developers may read but not write;
+* ``record``: a namespaced kind that records what happened (the DORA ``Deployment`` and
+  ``Incident``); teams treat it like a workload, and the ``recorder`` role, meant for machine
+  identities such as a CI or webhook token, may create records (and read one back by name, which
+  idempotent redelivery needs) and nothing else;
 * ``cluster``: a cluster-scoped kind only platform admins and cluster viewers see;
 * ``cluster-readable``: a cluster-scoped kind every authenticated caller may read (users, groups,
   policies), so people can see who is who and why a write was refused.
@@ -20,7 +24,7 @@ platform-admin, and every caller holds the implicit ``authenticated`` role.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
@@ -50,6 +54,7 @@ class ResourceClass(StrEnum):
 
     WORKLOAD = "workload"
     GOVERNANCE = "governance"
+    RECORD = "record"
     CLUSTER = "cluster"
     CLUSTER_READABLE = "cluster-readable"
 
@@ -68,26 +73,40 @@ ALL_VERBS: Final = frozenset(Verb)
 PLATFORM_ADMIN: Final = "platform-admin"
 AUTHENTICATED: Final = "authenticated"
 """The implicit role of every authenticated caller."""
+RECORDER: Final = "recorder"
+"""The namespace role of machine identities that only record deployments and incidents."""
 
 RULES: Final[Mapping[tuple[GrantScope, str], Mapping[ResourceClass, frozenset[Verb]]]] = {
     (GrantScope.CLUSTER, PLATFORM_ADMIN): dict.fromkeys(ResourceClass, ALL_VERBS),
     (GrantScope.CLUSTER, "viewer"): dict.fromkeys(ResourceClass, READ),
     (GrantScope.CLUSTER, AUTHENTICATED): {ResourceClass.CLUSTER_READABLE: READ},
-    (GrantScope.NAMESPACE, "admin"): {ResourceClass.WORKLOAD: ALL_VERBS, ResourceClass.GOVERNANCE: ALL_VERBS},
+    (GrantScope.NAMESPACE, "admin"): {
+        ResourceClass.WORKLOAD: ALL_VERBS,
+        ResourceClass.RECORD: ALL_VERBS,
+        ResourceClass.GOVERNANCE: ALL_VERBS,
+    },
     (GrantScope.NAMESPACE, "developer"): {
         ResourceClass.WORKLOAD: READ | WRITE,
+        ResourceClass.RECORD: READ | WRITE,
         ResourceClass.GOVERNANCE: READ,
     },
-    (GrantScope.NAMESPACE, "viewer"): {ResourceClass.WORKLOAD: READ, ResourceClass.GOVERNANCE: READ},
+    (GrantScope.NAMESPACE, "viewer"): {
+        ResourceClass.WORKLOAD: READ,
+        ResourceClass.RECORD: READ,
+        ResourceClass.GOVERNANCE: READ,
+    },
+    (GrantScope.NAMESPACE, RECORDER): {ResourceClass.RECORD: frozenset({Verb.CREATE, Verb.GET})},
 }
 """What each role may do: (grant scope, role) → resource class → allowed verbs. Absent means nothing."""
 
 POLICY_GROUP: Final = "policy.blacktop.dev"
+METRICS_GROUP: Final = "metrics.blacktop.dev"
+"""The DORA records' group (``blacktop.metrics.GROUP``; named here because tenancy is a lower tier)."""
 
 
 @dataclass(frozen=True, slots=True)
 class AccessConfig:
-    """Which kinds are governance kinds and which cluster-scoped kinds everyone may read."""
+    """Which kinds are governance or record kinds, and which cluster-scoped kinds everyone may read."""
 
     governance_groups: frozenset[str] = frozenset({kinds.GROUP, POLICY_GROUP})
     governance_kinds: frozenset[tuple[str, str]] = frozenset()
@@ -100,10 +119,11 @@ class AccessConfig:
             (teamnamespace_kind.GROUP, teamnamespace_kind.KIND),
         }
     )
+    record_kinds: frozenset[tuple[str, str]] = frozenset({(METRICS_GROUP, "Deployment"), (METRICS_GROUP, "Incident")})
 
     def with_readable(self, *group_kinds: tuple[str, str]) -> AccessConfig:
         """A copy that also lets every authenticated caller read these cluster-scoped (group, kind)s."""
-        return AccessConfig(self.governance_groups, self.governance_kinds, self.readable_by_all | set(group_kinds))
+        return replace(self, readable_by_all=self.readable_by_all | set(group_kinds))
 
 
 DEFAULT_ACCESS: Final = AccessConfig()
@@ -119,6 +139,7 @@ class KindTarget:
     plural: str = ""
     readable_by_all: bool = False
     governance: bool = False
+    record: bool = False
 
     @property
     def namespaced(self) -> bool:
@@ -129,7 +150,9 @@ class KindTarget:
     def resource_class(self) -> ResourceClass:
         """The row of ``RULES`` this kind falls under."""
         if self.namespaced:
-            return ResourceClass.GOVERNANCE if self.governance else ResourceClass.WORKLOAD
+            if self.governance:
+                return ResourceClass.GOVERNANCE
+            return ResourceClass.RECORD if self.record else ResourceClass.WORKLOAD
         return ResourceClass.CLUSTER_READABLE if self.readable_by_all else ResourceClass.CLUSTER
 
     @property
@@ -156,6 +179,7 @@ def target_for(
         plural=plural,
         readable_by_all=(group, name) in access.readable_by_all,
         governance=group in access.governance_groups or (group, name) in access.governance_kinds,
+        record=(group, name) in access.record_kinds,
     )
 
 

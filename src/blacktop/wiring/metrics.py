@@ -4,7 +4,12 @@ The adapters here are the IO around the pure ``blacktop.metrics`` context: recor
 resource store (every namespace, paged), ownership from the catalog (``w.services["catalog"]``,
 looked up on use so the order of ``FEATURES`` does not matter), and webhook records are created
 through the write pipeline as the webhook's caller, so RBAC decides who may record deployments in a
-namespace (the team's developer role may; viewers may not) and every record is audited.
+namespace (the team's recorder and developer roles may; viewers may not) and every record is audited.
+
+Webhook secrets are read from the guarded secret store (``w.services["secrets"]``, looked up on use)
+as the service identity ``dora-webhooks``, so each read is authorized and audited like the other
+controllers' reads (``secret-reveal`` on the path, with the delivery's request id), and only the path
+of the namespace the delivery is addressed to is ever read. Values are never logged or returned.
 
 Prometheus gauges (``blacktop_dora_*``) are served from a snapshot of the 30-day report, refreshed
 every ``REFRESH_SECONDS`` and soon after recorded deliveries; a scrape only reads the snapshot.
@@ -23,11 +28,12 @@ from typing import Any, Final
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from blacktop import catalog, metrics
+from blacktop import catalog, metrics, secrets
 from blacktop.api.routes import metrics as metrics_routes
 from blacktop.apiserver import ResourceService
 from blacktop.catalog import querying, records
 from blacktop.kernel.errors import BlacktopError, NotFoundError
+from blacktop.kernel.identity import service_caller
 from blacktop.kernel.ports import ListQuery
 from blacktop.store import SqlResourceStore
 
@@ -41,6 +47,8 @@ MAX_TEAMS: Final = 50
 MAX_SERVICES: Final = 200
 PROJECT_SLUG: Final = "github.com/project-slug"
 PAGE: Final = 500
+WEBHOOK_CALLER: Final = service_caller("dora-webhooks")
+"""The identity webhook secrets are read with (audited as the actor of each read)."""
 
 
 class StoreRecords:
@@ -137,6 +145,31 @@ class PipelineRecords:
             return await self._resources.get(ctx, metrics.DEPLOYMENT, namespace, name)
         except NotFoundError:
             return None
+
+
+class StoreWebhookSecrets:
+    """``WebhookSecrets`` over the guarded secret store, read as ``WEBHOOK_CALLER``."""
+
+    def __init__(self, services: Mapping[str, Any]) -> None:
+        self._services = services
+
+    async def fetch_secret(self, namespace: str, source: str, *, request_id: str) -> Mapping[str, str] | None:
+        """The values at ``secret/<namespace>/webhooks/<source>``, None when no secret is stored there.
+
+        A path whose current version is deleted or destroyed is still configured: the caller
+        refuses deliveries (fail closed) until a new version is written.
+        """
+        guarded = self._services.get("secrets")
+        if not isinstance(guarded, secrets.GuardedSecretStore):
+            return None
+        path = metrics.signatures.secret_path(namespace, source)
+        try:
+            found = await guarded.reveal(WEBHOOK_CALLER, request_id, path)
+        except secrets.SecretVersionUnavailable:
+            return {}
+        except secrets.SecretNotFound:
+            return None
+        return dict(found.data)
 
 
 def _labels(scope: str, team: str, service: str) -> list[str]:
@@ -258,6 +291,7 @@ def wire(w: Wiring) -> None:
         owners=CatalogOwners(w.services),
         writer=PipelineRecords(w.resources),
         clock=w.clock,
+        secrets=StoreWebhookSecrets(w.services),
     )
     gauges = DoraGauges()
     w.metrics.registry.register(gauges)

@@ -8,7 +8,7 @@ PUBLIC = [
     "DEPLOYMENT", "GROUP", "INCIDENT", "KINDS", "VERSION", "Band", "Deployment", "Incident", "Ingestion", "Metrics",
     "MetricsService", "Outcome", "Report", "Target", "Window", "compute_metrics", "compute_report", "dora",
     "ingesting", "kinds", "model", "parse_deployment", "parse_incident", "parse_window", "ports", "render_report",
-    "reporting", "service",
+    "reporting", "service", "signatures",
 ]  # fmt: skip
 
 

@@ -1,7 +1,9 @@
 """The whole RBAC matrix: role × verb × kind (by scope and class) × namespace (own, other, all/cluster).
 
 Test design notes: the expected decisions are a plain-text table, one row per (role, kind,
-namespace position) listing the verbs allowed; every verb not listed must be denied. Each role is
+namespace position) listing the verbs allowed; every verb not listed must be denied. ``Deployment``
+is a DORA record (resource class ``record``): teams treat it like a workload, and the ``recorder``
+role (a machine identity's) may only create records and read one back, in its own namespace. Each role is
 granted the way a user would grant it (ClusterRoleBinding, RoleBinding to a user, RoleBinding to a
 Group object, a token group), so the table also proves that every path to a grant works. The own
 namespace is ``team-a``; ``other`` is ``team-b``; ``all`` means no namespace (a list across all
@@ -19,8 +21,10 @@ from blacktop.kernel.kinds import KindInfo, Scope
 from blacktop.tenancy import kinds, rbac
 
 DATABASE = KindInfo(group="platform.blacktop.dev", kind="Database", plural="databases", versions=("v1alpha1",))
+DEPLOYMENT = KindInfo(group="metrics.blacktop.dev", kind="Deployment", plural="deployments", versions=("v1alpha1",))
 KIND_BY_NAME: dict[str, KindInfo] = {
     "Database": DATABASE,  # workload, namespaced
+    "Deployment": DEPLOYMENT,  # record, namespaced
     "RoleBinding": kinds.ROLE_BINDING,  # governance, namespaced
     "User": kinds.USER,  # cluster-scoped, readable by all
     "ClusterRoleBinding": kinds.CLUSTER_ROLE_BINDING,  # cluster-scoped, admins only
@@ -31,6 +35,7 @@ VERB_SETS: dict[str, frozenset[str]] = {
     "all": frozenset(rbac.Verb),
     "rw": frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
     "read": frozenset({"get", "list", "watch"}),
+    "create-get": frozenset({"create", "get"}),
     "-": frozenset(),
 }
 
@@ -39,6 +44,9 @@ MATRIX = """
 platform-admin     Database            own        all
 platform-admin     Database            other      all
 platform-admin     Database            all        all
+platform-admin     Deployment          own        all
+platform-admin     Deployment          other      all
+platform-admin     Deployment          all        all
 platform-admin     RoleBinding         own        all
 platform-admin     RoleBinding         other      all
 platform-admin     RoleBinding         all        all
@@ -51,6 +59,9 @@ platform-admin     ClusterRoleBinding  all        all
 system-admin       Database            own        all
 system-admin       Database            other      all
 system-admin       Database            all        all
+system-admin       Deployment          own        all
+system-admin       Deployment          other      all
+system-admin       Deployment          all        all
 system-admin       RoleBinding         own        all
 system-admin       RoleBinding         other      all
 system-admin       RoleBinding         all        all
@@ -63,6 +74,9 @@ system-admin       ClusterRoleBinding  all        all
 cluster-viewer     Database            own        read
 cluster-viewer     Database            other      read
 cluster-viewer     Database            all        read
+cluster-viewer     Deployment          own        read
+cluster-viewer     Deployment          other      read
+cluster-viewer     Deployment          all        read
 cluster-viewer     RoleBinding         own        read
 cluster-viewer     RoleBinding         other      read
 cluster-viewer     RoleBinding         all        read
@@ -75,6 +89,9 @@ cluster-viewer     ClusterRoleBinding  all        read
 admin              Database            own        all
 admin              Database            other      -
 admin              Database            all        -
+admin              Deployment          own        all
+admin              Deployment          other      -
+admin              Deployment          all        -
 admin              RoleBinding         own        all
 admin              RoleBinding         other      -
 admin              RoleBinding         all        -
@@ -87,6 +104,9 @@ admin              ClusterRoleBinding  all        -
 developer          Database            own        rw
 developer          Database            other      -
 developer          Database            all        -
+developer          Deployment          own        rw
+developer          Deployment          other      -
+developer          Deployment          all        -
 developer          RoleBinding         own        read
 developer          RoleBinding         other      -
 developer          RoleBinding         all        -
@@ -99,6 +119,9 @@ developer          ClusterRoleBinding  all        -
 token-developer    Database            own        rw
 token-developer    Database            other      -
 token-developer    Database            all        -
+token-developer    Deployment          own        rw
+token-developer    Deployment          other      -
+token-developer    Deployment          all        -
 token-developer    RoleBinding         own        read
 token-developer    RoleBinding         other      -
 token-developer    RoleBinding         all        -
@@ -111,6 +134,9 @@ token-developer    ClusterRoleBinding  all        -
 viewer             Database            own        read
 viewer             Database            other      -
 viewer             Database            all        -
+viewer             Deployment          own        read
+viewer             Deployment          other      -
+viewer             Deployment          all        -
 viewer             RoleBinding         own        read
 viewer             RoleBinding         other      -
 viewer             RoleBinding         all        -
@@ -123,6 +149,9 @@ viewer             ClusterRoleBinding  all        -
 nobody             Database            own        -
 nobody             Database            other      -
 nobody             Database            all        -
+nobody             Deployment          own        -
+nobody             Deployment          other      -
+nobody             Deployment          all        -
 nobody             RoleBinding         own        -
 nobody             RoleBinding         other      -
 nobody             RoleBinding         all        -
@@ -132,6 +161,21 @@ nobody             User                all        read
 nobody             ClusterRoleBinding  own        -
 nobody             ClusterRoleBinding  other      -
 nobody             ClusterRoleBinding  all        -
+recorder           Database            own        -
+recorder           Database            other      -
+recorder           Database            all        -
+recorder           Deployment          own        create-get
+recorder           Deployment          other      -
+recorder           Deployment          all        -
+recorder           RoleBinding         own        -
+recorder           RoleBinding         other      -
+recorder           RoleBinding         all        -
+recorder           User                own        read
+recorder           User                other      read
+recorder           User                all        read
+recorder           ClusterRoleBinding  own        -
+recorder           ClusterRoleBinding  other      -
+recorder           ClusterRoleBinding  all        -
 """
 
 CALLERS: dict[str, identity.Caller] = {
@@ -143,6 +187,7 @@ CALLERS: dict[str, identity.Caller] = {
     "token-developer": identity.Caller("tina", groups=frozenset({"ci-bots"})),
     "viewer": identity.Caller("vic"),
     "nobody": identity.Caller("nora"),
+    "recorder": identity.Caller("ci-recorder"),
 }
 
 
@@ -169,6 +214,7 @@ BINDINGS = rbac.compile_bindings(
         _binding("RoleBinding", "owners", "admin", [("User", "ada")], "team-a"),
         _binding("RoleBinding", "devs", "developer", [("Group", "team-a-devs"), ("Group", "ci-bots")], "team-a"),
         _binding("RoleBinding", "watchers", "viewer", [("User", "vic")], "team-a"),
+        _binding("RoleBinding", "recorders", "recorder", [("User", "ci-recorder")], "team-a"),
         # Bindings elsewhere must not leak into team-a or team-b decisions for others.
         _binding("RoleBinding", "elsewhere", "admin", [("User", "nora")], "team-c"),
     ],

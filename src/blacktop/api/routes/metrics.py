@@ -4,8 +4,12 @@
 the records themselves (``/apis/metrics.blacktop.dev/v1alpha1/...``) follow RBAC. Webhooks post to
 ``/api/v1/metrics/namespaces/{namespace}/webhooks/{github|argocd}``; the record is written through
 the write pipeline as the token's caller, so the token needs ``create`` on deployments in that
-namespace (the team's developer role). GitHub cannot send a bearer header, so the token may also
-come as the password of HTTP basic auth (``https://webhook:<token>@host/...`` in the webhook URL).
+namespace (the team's ``recorder`` or ``developer`` role). GitHub cannot send a bearer header, so the
+token may also come as the password of HTTP basic auth (``https://webhook:<token>@host/...``).
+
+When the namespace configured a webhook secret, the raw body is checked against the delivery's
+signature (``X-Hub-Signature-256``) or shared secret (``X-Blacktop-Webhook-Secret``) before it is
+parsed; a delivery without valid proof is a 401 and nothing is stored.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from fastapi.responses import JSONResponse
 
 from blacktop import metrics
 from blacktop.apiserver import RequestContext
-from blacktop.kernel.errors import NotFoundError
+from blacktop.kernel.documents import load_documents
+from blacktop.kernel.errors import InputError, NotFoundError, Problem, TooLargeError
 
-from ..deps import CurrentContext, Services, bearer_token, read_object
+from ..deps import ApiServices, CurrentContext, Services, bearer_token
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
 
@@ -61,6 +66,34 @@ async def webhook_context(request: Request, svc: Services) -> RequestContext:
 WebhookContext = Annotated[RequestContext, Depends(webhook_context)]
 
 
+async def raw_body(request: Request, svc: ApiServices) -> bytes:
+    """The request body exactly as sent (signatures cover these bytes), within the configured size limit."""
+    limit = svc.limits.max_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise TooLargeError(f"the request body is {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise TooLargeError(f"the request body exceeds the limit of {limit} bytes")
+    return bytes(body)
+
+
+def parse_object(body: bytes, svc: ApiServices) -> dict[str, Any]:
+    """Exactly one YAML or JSON object from a verified body."""
+    if not body.strip():
+        raise InputError("the request body is empty", problems=[Problem("", "send a YAML or JSON object")])
+    documents = load_documents(body, source="request body", limits=svc.limits)
+    if len(documents) != 1 or not isinstance(documents[0].content, dict):
+        raise InputError(
+            "the request body must hold exactly one object",
+            problems=[Problem("", f"found {len(documents)} document(s); send one event per delivery")],
+        )
+    content: dict[str, Any] = documents[0].content
+    return content
+
+
 @router.get("/dora", operation_id="metrics-dora")
 async def dora_report(
     svc: Services,
@@ -87,9 +120,18 @@ async def webhook(
     workflow: Annotated[str | None, Query(description="GitHub: only runs of this workflow name")] = None,
 ) -> JSONResponse:
     """Record the deployment a GitHub or Argo CD webhook delivery describes (idempotent per delivery)."""
-    payload = await read_object(request, svc)
+    found = _service(svc)
+    body = await raw_body(request, svc)
+    await found.verify_delivery(
+        namespace=namespace,
+        source=source,
+        body=body,
+        proof=request.headers.get(metrics.signatures.HEADERS.get(source, metrics.signatures.SHARED_SECRET_HEADER)),
+        request_id=ctx.request_id,
+    )
+    payload = parse_object(body, svc)
     target = metrics.Target(namespace=namespace, service=service, environment=environment, workflow=workflow)
-    result = await _service(svc).ingest(
+    result = await found.ingest(
         ctx,
         source=source,
         payload=payload,
