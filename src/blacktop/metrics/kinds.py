@@ -1,8 +1,9 @@
 """The ``Deployment`` and ``Incident`` kinds DORA metrics are computed from, with their OpenAPI v3 schemas.
 
 Both are ordinary namespaced platform resources (group ``metrics.blacktop.dev``) so they pass the one
-write pipeline: a team writes its records into its own namespace with its developer role, every
-write is validated with field paths, admitted and audited. The schema states structure and formats
+write pipeline: a team writes its records into its own namespace with its developer role (or a
+machine identity with the ``recorder`` role, which may only create records), every write is
+validated with field paths, admitted and audited. The schema states structure and formats
 (RFC 3339 timestamps, entity refs, enums); rules across fields (``finishedAt`` not before
 ``startedAt``, an incident resolved after it opened) are checked by ``model`` when records are read,
 so one bad record never hides the others from the report.
