@@ -2,10 +2,12 @@
 
 Pure: the write pipeline reads the newest record inside its transaction, calls ``build_record``
 with an ``AuditEvent`` and appends the result; ``blacktop audit verify`` reads the records oldest
-first and calls ``verify``. Records hold digests of redacted objects, never objects.
+first and calls ``verify``. Records hold digests of redacted objects, never objects. ``access``
+says who may read the trail (platform admins), for the API and the portal alike.
 """
 
-from . import chaining, digests, querying
+from . import access, chaining, digests, querying
+from .access import may_read_trail, require_trail_reader
 from .chaining import (
     GENESIS_HASH,
     AuditEvent,
@@ -25,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "Outcome",
     "VerifyReport",
+    "access",
     "build_record",
     "canonical_json",
     "chaining",
@@ -32,9 +35,11 @@ __all__ = [
     "digest",
     "digests",
     "matches",
+    "may_read_trail",
     "outcome_for",
     "querying",
     "redact",
+    "require_trail_reader",
     "select",
     "verify",
 ]

@@ -6,6 +6,7 @@ files and URLs goes through ``LocationReader`` (``ports``), which adapters imple
 
 from __future__ import annotations
 
+from .access import may_change_catalog, require_catalog_writer
 from .errors import (
     CatalogError,
     EntityConflict,
@@ -139,6 +140,7 @@ __all__ = [
     "is_allowed",
     "is_same_repository",
     "mark_orphan",
+    "may_change_catalog",
     "parse_checks",
     "parse_descriptor",
     "parse_location_ref",
@@ -147,6 +149,7 @@ __all__ = [
     "plan_orphans",
     "problems_in",
     "relations_from",
+    "require_catalog_writer",
     "resolve_target",
     "schema_problems",
     "score_catalog",

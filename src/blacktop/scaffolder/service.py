@@ -10,7 +10,10 @@ start later, after a restart, or on another machine. Running an inline template 
 catalog template can, and only platform admins put templates into the catalog (catalog locations
 are admin-only), so only platform admins may run inline templates. Dry runs execute in memory
 over the uploaded skeleton files with a registry built for them (``RegistryFactory``), so no
-repository, catalog entry or GitOps commit is made. Ids and time come from the constructor; IO stays behind ports.
+repository, catalog entry or GitOps commit is made; a dry run of a catalog template
+(``dry_run_template``, the portal's *Dry run*) reads the folder the template was registered from
+through ``template_folders`` within ``template_dry_run_max_bytes`` and runs the same way. Ids and
+time come from the constructor; IO stays behind ports.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from .actions import ActionRegistry, TemplateInfo
 from .adapters import InMemorySkeletonReader, InMemoryWorkspace
 from .errors import InvalidTemplate
 from .executing import RunOptions, run_template
-from .ports import TaskStore, WorkspaceFile
+from .ports import SkeletonReader, TaskStore, WorkspaceFile
 from .running import RegistryFactory, TaskRunner
 from .templating import TemplateRenderer
 
@@ -66,6 +69,10 @@ class InlineLimits:
     max_files: int = 1000
     max_file_bytes: int = 1024 * 1024
     max_total_bytes: int = 3 * 1024 * 1024
+
+
+MAX_TEMPLATE_DRY_RUN_BYTES: Final = 3 * 1024 * 1024
+"""How much of a catalog template's folder ``dry_run_template`` reads (as much as an inline task may capture)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,9 @@ class ScaffolderService:
     new_id: Callable[[], str]
     on_created: list[Callable[[], None]] = field(default_factory=list)
     inline_limits: InlineLimits = field(default_factory=InlineLimits)
+    template_folders: SkeletonReader | None = None
+    """Reads the folder a catalog template was registered from, for ``dry_run_template``; None: not offered."""
+    template_dry_run_max_bytes: int = MAX_TEMPLATE_DRY_RUN_BYTES
 
     async def create_task(
         self, template_ref: str, values: Mapping[str, Any], *, user: Mapping[str, Any], created_by: str,
@@ -240,6 +250,33 @@ class ScaffolderService:
             for s in result.steps
         ]
         return DryRunResult(result.status, log, result.files, result.output, steps, result.error)
+
+    async def dry_run_template(
+        self, template_ref: str, values: Mapping[str, Any], *, user: Mapping[str, Any],
+        secrets: Mapping[str, str] | None = None,
+    ) -> DryRunResult:  # fmt: skip
+        """Dry-run a catalog template over the folder it was registered from, as ``dry_run`` runs an upload.
+
+        The folder is what ``blacktop template dry-run`` would upload for a local template: every
+        file beside the template file. Raises ``NotFoundError`` for an unknown template,
+        ``NotFoundError`` too when this blacktop reads no template folders, ``TooLargeError`` past
+        ``template_dry_run_max_bytes``, and whatever ``dry_run`` raises for bad values.
+        """
+        found = await self.templates.fetch_template(normalize_template_ref(template_ref))
+        if self.template_folders is None:
+            raise NotFoundError(
+                f"dry runs of catalog templates such as {found.ref} are not enabled in this blacktop (it reads no "
+                "template folders); run `blacktop template dry-run` on a checkout of the template instead"
+            )
+        files = await self.template_folders.fetch_tree(".", base_url=found.base_url)
+        size = sum(len(f.content) for f in files)
+        if size > self.template_dry_run_max_bytes:
+            raise TooLargeError(
+                f"template {found.ref}'s folder holds {size} bytes; a dry run reads at most "
+                f"{self.template_dry_run_max_bytes}. Run `blacktop template dry-run` on a checkout of the template "
+                "instead"
+            )
+        return await self.dry_run(found.document, values, files=files, user=user, secrets=secrets)
 
 
 def capture_skeleton(files: Sequence[WorkspaceFile], *, limits: InlineLimits) -> tuple[tasks.SkeletonFile, ...]:

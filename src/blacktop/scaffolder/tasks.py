@@ -133,6 +133,16 @@ class Task:
         """Whether the run is over."""
         return self.status in TERMINAL
 
+    @property
+    def is_cancellable(self) -> bool:
+        """Whether cancelling would change anything: the run is not over and no cancel is pending yet."""
+        return not self.is_terminal and not self.cancel_requested
+
+    @property
+    def is_undoable(self) -> bool:
+        """Whether a rollback applies: the run is over and no rollback has completed (a failed one may be retried)."""
+        return self.is_terminal and self.rollback != "completed"
+
     def to_dict(self) -> dict[str, Any]:
         """Backstage's ``SerializedTask`` plus blacktop's ``output``, ``error`` and ``rollback``."""
         body: dict[str, Any] = {

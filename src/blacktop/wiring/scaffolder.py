@@ -418,6 +418,7 @@ def wire(w: Wiring) -> None:
     scaffolder_service = service.ScaffolderService(
         store=store, runner=runner, registry=registry, renderer=renderer, templates=CatalogTemplates(catalog_service),
         dry_run_registry=registry_for, clock=w.clock, new_id=lambda: str(uuid.uuid4()),
+        template_folders=scaffolder.LocalSkeletonReader(),
     )  # fmt: skip
     scaffolder_service.on_created.append(runner.notify)
     w.services["scaffolder"] = scaffolder_service

@@ -1,4 +1,4 @@
-"""Reading and verifying the audit trail (platform admins only)."""
+"""Reading and verifying the audit trail (platform admins only: ``audit.require_trail_reader``)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from blacktop.kernel.errors import NotAllowedError
-from blacktop.kernel.identity import SYSTEM_GROUP_ADMINS
+from blacktop import audit
 from blacktop.kernel.ports import AuditQuery
 
 from ..deps import CurrentContext, Services
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-
-
-def _require_admin(ctx: CurrentContext) -> None:
-    if SYSTEM_GROUP_ADMINS not in ctx.caller.groups:
-        raise NotAllowedError(f"{ctx.caller.ref} may not read the audit trail (platform-admin only)")
 
 
 @router.get("/records", operation_id="audit-records")
@@ -35,7 +29,7 @@ async def records(
     limit: int = Query(1000, ge=1, le=10000),
 ) -> dict[str, Any]:
     """Audit records filtered by actor, resource and time, oldest first."""
-    _require_admin(ctx)
+    audit.require_trail_reader(ctx.caller)
     # A time without an offset means UTC, as everywhere in the audit trail.
     since = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
     until = until.replace(tzinfo=UTC) if until is not None and until.tzinfo is None else until
@@ -70,5 +64,5 @@ async def records(
 @router.post("/verify", operation_id="audit-verify")
 async def verify(svc: Services, ctx: CurrentContext) -> dict[str, Any]:
     """Recompute the hash chain and name the first broken record, if any."""
-    _require_admin(ctx)
+    audit.require_trail_reader(ctx.caller)
     return await svc.audit.verify()

@@ -2,7 +2,8 @@
 ``/api/v1/catalog`` endpoints (impact, ranked search, scorecards, dark matter, location status).
 
 Every route needs a valid token; reads are open to every authenticated caller, writes (locations,
-refresh, entity deletion) to platform admins, since the catalog is written through locations.
+refresh, entity deletion) to platform admins, since the catalog is written through locations
+(``catalog.require_catalog_writer``, the rule the portal applies too).
 Bodies are rendered with ``json.dumps`` directly: the entities are already plain JSON, and
 re-validating them through response models would cost more than the query.
 """
@@ -19,8 +20,7 @@ from fastapi import APIRouter, Query, Request, Response
 from blacktop import catalog
 from blacktop.catalog import locations, querying, records
 from blacktop.catalog.service import CatalogService
-from blacktop.kernel.errors import InputError, NotAllowedError, NotFoundError, Problem
-from blacktop.kernel.identity import SYSTEM_GROUP_ADMINS
+from blacktop.kernel.errors import InputError, NotFoundError, Problem
 
 from ..deps import CurrentContext, Services
 
@@ -40,14 +40,6 @@ def _catalog(svc: Any) -> CatalogService:
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return Response(content=body, status_code=status, media_type="application/json", headers=headers)
-
-
-def _admin(ctx: Any) -> None:
-    if SYSTEM_GROUP_ADMINS not in ctx.caller.groups:
-        raise NotAllowedError(
-            f"{ctx.caller.ref} may read the catalog but not change it; the catalog is written through locations "
-            "by platform admins"
-        )
 
 
 def _limit(value: int | None, default: int | None) -> int | None:
@@ -247,7 +239,7 @@ async def get_entity_by_uid(uid: str, svc: Services, ctx: CurrentContext) -> Res
 @router.delete("/api/catalog/entities/by-uid/{uid}", status_code=204, operation_id="catalog-delete-entity-by-uid")
 async def delete_entity_by_uid(uid: str, svc: Services, ctx: CurrentContext) -> Response:
     """Remove an entity; it comes back on the next refresh if its location still emits it."""
-    _admin(ctx)
+    catalog.require_catalog_writer(ctx.caller)
     await _catalog(svc).delete_entity(uid)
     return Response(status_code=204)
 
@@ -312,7 +304,7 @@ async def create_location(
             raise InputError(f"location {type_}:{target} has {len(problems)} problem(s)", problems=problems)
         document = {"id": "", "type": type_, "target": target}
         return _json({"exists": exists, "location": document, "entities": [e.to_dict() for e in entities]}, status=201)
-    _admin(ctx)
+    catalog.require_catalog_writer(ctx.caller)
     location = await service.register(type_, target, on_conflict=on_conflict or "reject")
     held = sorted(await service.repository.hashes_of_location(location.id))[:1000]
     found = await service.repository.get_by_refs(held)
@@ -343,7 +335,7 @@ async def get_location(location_id: str, svc: Services, ctx: CurrentContext) -> 
 @router.put("/api/catalog/locations/{location_id}", operation_id="catalog-update-location")
 async def update_location(location_id: str, request: Request, svc: Services, ctx: CurrentContext) -> Response:
     """Point a location at another ``{type, target}`` and refresh it."""
-    _admin(ctx)
+    catalog.require_catalog_writer(ctx.caller)
     body = await _body(request)
     location = await _catalog(svc).update_location(
         location_id, str(body.get("type") or "url"), str(body.get("target") or "")
@@ -366,7 +358,7 @@ async def query_locations(request: Request, svc: Services, ctx: CurrentContext) 
 @router.delete("/api/catalog/locations/{location_id}", status_code=204, operation_id="catalog-delete-location")
 async def delete_location(location_id: str, svc: Services, ctx: CurrentContext) -> Response:
     """Unregister a location; its entities are deleted or kept as orphans per configuration."""
-    _admin(ctx)
+    catalog.require_catalog_writer(ctx.caller)
     await _catalog(svc).delete_location(location_id)
     return Response(status_code=204)
 
@@ -374,7 +366,7 @@ async def delete_location(location_id: str, svc: Services, ctx: CurrentContext) 
 @router.post("/api/catalog/refresh", operation_id="catalog-refresh")
 async def refresh(request: Request, svc: Services, ctx: CurrentContext) -> Response:
     """Refresh the location holding ``entityRef`` now; answers once the change is visible."""
-    _admin(ctx)
+    catalog.require_catalog_writer(ctx.caller)
     body = await _body(request)
     ref = body.get("entityRef")
     if not isinstance(ref, str):
@@ -435,7 +427,7 @@ async def location_detail(location_id: str, svc: Services, ctx: CurrentContext) 
 @router.post("/api/v1/catalog/locations/{location_id}/refresh", operation_id="catalog-refresh-location")
 async def refresh_location(location_id: str, svc: Services, ctx: CurrentContext) -> Response:
     """Refresh one location now and return what changed."""
-    _admin(ctx)
+    catalog.require_catalog_writer(ctx.caller)
     summary = await _catalog(svc).refresh_location(location_id)
     return _json(summary.to_dict())
 

@@ -1,7 +1,7 @@
 """The audit trail: records filtered by actor, kind and namespace, a page at a time (platform admins).
 
 Records come from the same ``AuditReader`` as ``/api/v1/audit/records``, oldest first, and the
-same rule applies: only platform admins read the trail.
+same rule applies (``audit.require_trail_reader``): only platform admins read the trail.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from blacktop import audit
 from blacktop.apiserver import RequestContext
-from blacktop.kernel.errors import NotAllowedError
-from blacktop.kernel.identity import SYSTEM_GROUP_ADMINS
 from blacktop.kernel.ports import AuditQuery, AuditRecord
 
 from .. import sessions
@@ -24,17 +23,6 @@ router = APIRouter(route_class=PortalRoute)
 SignedIn = Annotated[RequestContext, Depends(sessions.signed_in)]
 
 PAGE_SIZE: Final = 50
-
-
-def may_read_audit(ctx: RequestContext) -> bool:
-    """The API's rule: the audit trail is for platform admins."""
-    return SYSTEM_GROUP_ADMINS in ctx.caller.groups
-
-
-def require_audit_reader(ctx: RequestContext) -> None:
-    """Refuse, naming the caller and the rule, as ``/api/v1/audit`` does."""
-    if not may_read_audit(ctx):
-        raise NotAllowedError(f"{ctx.caller.ref} may not read the audit trail (platform-admin only)")
 
 
 async def recent_records(services: Portal, *, now: datetime, count: int) -> list[AuditRecord]:
@@ -53,7 +41,7 @@ async def audit_page(
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> Response:
     """Records matching the filters, oldest first, ``PAGE_SIZE`` at a time (``after`` is the last seq seen)."""
-    require_audit_reader(ctx)
+    audit.require_trail_reader(ctx.caller)
     query = AuditQuery(
         actor=actor.strip() or None, kind=kind.strip() or None, namespace=namespace.strip() or None,
         after_seq=after, limit=PAGE_SIZE + 1,

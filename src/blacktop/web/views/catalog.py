@@ -2,7 +2,7 @@
 
 Reads go through ``CatalogService`` exactly as ``/api/catalog`` and ``/api/v1/catalog`` do
 (query, search, facets, impact, scores); the refresh action is for platform admins, the same rule
-the API applies to every catalog write.
+(``catalog.require_catalog_writer``) the API applies to every catalog write.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from fastapi.responses import RedirectResponse
 from blacktop import catalog
 from blacktop.apiserver import RequestContext
 from blacktop.catalog import querying, records
-from blacktop.kernel.errors import NotAllowedError, NotFoundError
-from blacktop.kernel.identity import SYSTEM_GROUP_ADMINS
+from blacktop.kernel.errors import NotFoundError
 
 from .. import sessions
 from ..rendering import PortalRoute, entity_url, renderer
@@ -29,15 +28,6 @@ SignedIn = Annotated[RequestContext, Depends(sessions.signed_in)]
 PAGE_SIZE: Final = 25
 MAX_SEARCH_HITS: Final = 500
 FACETS: Final = ("kind", "spec.owner", "spec.lifecycle")
-
-
-def require_catalog_admin(ctx: RequestContext) -> None:
-    """The API's rule for catalog writes: platform admins only (the catalog is written through locations)."""
-    if SYSTEM_GROUP_ADMINS not in ctx.caller.groups:
-        raise NotAllowedError(
-            f"{ctx.caller.ref} may read the catalog but not change it; the catalog is written through locations "
-            "by platform admins"
-        )
 
 
 def _filter(kind: str, owner: str, lifecycle: str) -> querying.EntityFilter:
@@ -152,7 +142,7 @@ async def entity_page(request: Request, ctx: SignedIn, kind: str, namespace: str
 async def refresh_entity(request: Request, ctx: SignedIn, kind: str, namespace: str, name: str) -> Response:
     """Refresh the location that holds the entity now (platform admins)."""
     await sessions.read_form(request)
-    require_catalog_admin(ctx)
+    catalog.require_catalog_writer(ctx.caller)
     service = portal(request).catalog()
     entity = await service.get_by_name(kind, namespace, name)
     await service.refresh_entity(entity.ref.key)

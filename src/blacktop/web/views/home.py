@@ -13,14 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from blacktop import catalog
+from blacktop import audit, catalog
 from blacktop.apiserver import RequestContext
 from blacktop.catalog import records
 
 from .. import sessions
 from ..rendering import PREFIX, PortalRoute, renderer
 from ..services import portal
-from .audit import may_read_audit, recent_records
+from .audit import recent_records
 from .infrastructure import list_claims
 
 router = APIRouter(route_class=PortalRoute)
@@ -45,8 +45,9 @@ async def home(request: Request, ctx: SignedIn) -> Response:
     claims, refused = await list_claims(services, ctx, None)
     not_ready = [c for c in claims if c["ready"].get("status") != "True"]
     tasks = await services.scaffolder().list_tasks(limit=5)
-    audit = await recent_records(services, now=datetime.now(UTC), count=10) if may_read_audit(ctx) else None
+    may_read_trail = audit.may_read_trail(ctx.caller)
+    recent = await recent_records(services, now=datetime.now(UTC), count=10) if may_read_trail else None
     return renderer(request).page(
         request, "home.html", entities=counted.total or 0, completeness=completeness, claims=len(claims),
-        not_ready=not_ready, refused=refused, tasks=tasks.tasks, task_total=tasks.total, audit=audit,
+        not_ready=not_ready, refused=refused, tasks=tasks.tasks, task_total=tasks.total, audit=recent,
     )  # fmt: skip

@@ -1,11 +1,14 @@
 """Golden paths: the template list, a template's parameter form, dry runs, and tasks with their live log.
 
 The form is drawn from ``ScaffolderService.parameter_schema`` (``forms.form_pages``) and submitted
-values go to ``ScaffolderService.create_task`` or ``dry_run``, so validation, its messages and
-RBAC are the scaffolder's, exactly as for ``POST /api/scaffolder/v2/tasks``. A dry run of a
-catalog template reads the folder the template was registered from (what ``blacktop template
-dry-run`` uploads for a local one) and runs it in memory. The task log streams over a
-cookie-authenticated SSE route that reads the same task events ``/eventstream`` does.
+values go to ``ScaffolderService.create_task`` or ``dry_run_template``, so validation, its messages
+and RBAC are the scaffolder's, exactly as for ``POST /api/scaffolder/v2/tasks``; the dry run reads
+the folder the template was registered from and runs it in memory. The task log streams over a
+cookie-authenticated SSE route that reads the same task events ``/eventstream`` does. The task
+page's *Cancel* and *Roll back* forms call ``ScaffolderService.cancel`` and ``rollback`` exactly as
+``POST /api/scaffolder/v2/tasks/{id}/cancel`` and ``/rollback`` do, for the same callers (any
+signed-in user, as any authenticated API caller), and are shown only while they apply
+(``Task.is_cancellable``, ``Task.is_undoable``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any, Final
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
@@ -22,7 +26,7 @@ from blacktop import scaffolder
 from blacktop.apiserver import RequestContext
 from blacktop.catalog import querying, records
 from blacktop.catalog.service import CatalogService
-from blacktop.kernel.errors import Problem, TooLargeError
+from blacktop.kernel.errors import Problem
 from blacktop.scaffolder.service import normalize_template_ref
 
 from .. import forms, sessions
@@ -33,7 +37,8 @@ router = APIRouter(route_class=PortalRoute)
 SignedIn = Annotated[RequestContext, Depends(sessions.signed_in)]
 
 EVENT_POLL_SECONDS: Final = 0.2
-MAX_DRY_RUN_BYTES: Final = 3 * 1024 * 1024
+LOG_EVENTS: Final = frozenset({"log", "rollback"})
+"""Task events the page's log shows: the run's lines and, after a rollback, what each undo did."""
 TASK_PAGE_SIZE: Final = 25
 MAX_SUGGESTIONS: Final = 500
 
@@ -129,16 +134,7 @@ async def _dry_run(
     request: Request, ctx: RequestContext, ref: str, values: dict[str, Any], *, form: Mapping[str, list[str]],
     namespace: str, name: str,
 ) -> Response:  # fmt: skip
-    service = portal(request).scaffolder()
-    found = await service.templates.fetch_template(ref)
-    files = await scaffolder.LocalSkeletonReader().fetch_tree(".", base_url=found.base_url)
-    size = sum(len(f.content) for f in files)
-    if size > MAX_DRY_RUN_BYTES:
-        raise TooLargeError(
-            f"template {ref}'s folder holds {size} bytes; a portal dry run reads at most {MAX_DRY_RUN_BYTES}. "
-            "Run `blacktop template dry-run` on a checkout of the template instead"
-        )
-    result = await service.dry_run(found.document, values, files=files, user=task_user(ctx))
+    result = await portal(request).scaffolder().dry_run_template(ref, values, user=task_user(ctx))
     tree = sorted((f.path, len(f.content), f.executable) for f in result.files)
     return renderer(request).page(
         request, "templates/dry_run.html", namespace=namespace, name=name, result=result, tree=tree,
@@ -176,10 +172,26 @@ async def task_page(request: Request, ctx: SignedIn, task_id: str) -> Response:
     events = await service.events(task_id)
     steps = await service.steps(task_id)
     return renderer(request).page(
-        request, "templates/task.html", task=task, steps=steps, log=[e for e in events if e.type == "log"],
+        request, "templates/task.html", task=task, steps=steps, log=[e for e in events if e.type in LOG_EVENTS],
         last_event=events[-1].id if events else 0, output_links=_links(task.output),
-        template_ref=task.spec.template_ref,
+        template_ref=task.spec.template_ref, done=request.query_params.get("done", ""),
     )  # fmt: skip
+
+
+@router.post("/tasks/{task_id}/cancel", name="portal-task-cancel")
+async def cancel_task(request: Request, ctx: SignedIn, task_id: str) -> Response:
+    """Cancel the task, as ``POST /api/scaffolder/v2/tasks/{id}/cancel`` does (its worker stops a running step)."""
+    await sessions.read_form(request)
+    await portal(request).scaffolder().cancel(task_id)
+    return RedirectResponse(f"{PREFIX}/tasks/{quote(task_id, safe='')}?done=cancel", status_code=303)
+
+
+@router.post("/tasks/{task_id}/rollback", name="portal-task-rollback")
+async def rollback_task(request: Request, ctx: SignedIn, task_id: str) -> Response:
+    """Undo what the finished task's steps did, newest first, as ``POST /api/scaffolder/v2/tasks/{id}/rollback``."""
+    await sessions.read_form(request)
+    await portal(request).scaffolder().rollback(task_id)
+    return RedirectResponse(f"{PREFIX}/tasks/{quote(task_id, safe='')}?done=rollback", status_code=303)
 
 
 @router.get("/tasks/{task_id}/events", name="portal-task-events")
