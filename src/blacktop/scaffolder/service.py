@@ -208,13 +208,14 @@ class ScaffolderService:
         await self.require_task(task_id)
         return await self.store.steps(task_id)
 
-    async def cancel(self, task_id: str) -> tasks.Task:
-        """Cancel an open task, or ask the worker running it to stop."""
-        await self.require_task(task_id)
+    async def cancel(self, task_id: str, *, caller: Caller) -> tasks.Task:
+        """Cancel an open task, or ask the worker running it to stop (its creator or a platform admin)."""
+        require_task_owner(await self.require_task(task_id), caller, "cancel")
         return await self.store.request_cancel(task_id, now=self.clock.now())
 
-    async def rollback(self, task_id: str) -> tasks.Task:
-        """Undo what the task's steps did, newest first."""
+    async def rollback(self, task_id: str, *, caller: Caller) -> tasks.Task:
+        """Undo what the task's steps did, newest first (its creator or a platform admin)."""
+        require_task_owner(await self.require_task(task_id), caller, "roll back")
         await self.runner.rollback(task_id)
         return await self.require_task(task_id)
 
@@ -329,3 +330,22 @@ def normalize_template_ref(ref: str) -> str:
     if not slash:
         namespace, name = "default", rest
     return f"{kind.lower()}:{namespace}/{name}"
+
+
+def creator_ref(caller: Caller) -> str:
+    """How a task records the user who created it (``createdBy``, Backstage's user entity ref)."""
+    return f"user:default/{caller.name}"
+
+
+def require_task_owner(task: tasks.Task, caller: Caller, verb: str) -> None:
+    """Refuse ``verb`` on ``task`` unless ``caller`` created it or is a platform admin.
+
+    Cancelling stops someone's work and a rollback deletes what the task created (repositories,
+    catalog locations, Argo CD applications), so neither is open to every signed-in user.
+    """
+    if SYSTEM_GROUP_ADMINS in caller.groups or task.created_by == creator_ref(caller):
+        return
+    raise NotAllowedError(
+        f"{caller.ref} may not {verb} task {task.id}: only the user who created it "
+        f"({task.created_by or 'unknown'}) or a platform admin may"
+    )

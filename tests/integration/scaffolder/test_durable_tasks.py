@@ -28,6 +28,7 @@ import yaml
 
 from blacktop.bootstrap import Platform, build_platform, running
 from blacktop.kernel.errors import NotFoundError
+from blacktop.kernel.identity import service_caller
 from blacktop.scaffolder.service import ScaffolderService
 from tests.corpus import REPO_ROOT, examples_dir
 from tests.fixtures.platform import settings_for
@@ -211,7 +212,7 @@ async def test_a_killed_worker_s_non_repeatable_step_fails_the_task_and_rollback
     assert [s.status for s in steps] == ["completed", "completed", "failed", "skipped"]
     assert api_only.wiring.git.exists("acme-corp/once-svc")
 
-    rolled = await scaffolder(api_only).rollback(task_id)
+    rolled = await scaffolder(api_only).rollback(task_id, caller=service_caller("test"))
 
     assert rolled.rollback == "completed"
     assert not api_only.wiring.git.exists("acme-corp/once-svc"), "undo of publish deleted the repository"
@@ -237,7 +238,7 @@ async def test_rollback_undoes_argocd_catalog_and_repository_newest_first(
     assert (await catalog.require_entity("component:default/undo-me")).document["spec"]["owner"] == "team-a"
     assert "argocd/applications/undo-me.yaml" in api_only.wiring.gitops.list_files()
 
-    rolled = await scaffolder(api_only).rollback(task_id)
+    rolled = await scaffolder(api_only).rollback(task_id, caller=service_caller("test"))
 
     assert rolled.rollback == "completed"
     assert "argocd/applications/undo-me.yaml" not in api_only.wiring.gitops.list_files()

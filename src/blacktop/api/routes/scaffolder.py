@@ -24,6 +24,7 @@ from fastapi.responses import StreamingResponse
 
 from blacktop.kernel.errors import InputError, NotFoundError, Problem
 from blacktop.scaffolder import WorkspaceFile
+from blacktop.scaffolder import service as scaffolder_service
 from blacktop.scaffolder.service import ScaffolderService
 
 from ..deps import CurrentContext, Services, read_object
@@ -87,7 +88,7 @@ async def create_task(request: Request, svc: Services, ctx: CurrentContext) -> R
     body = await read_object(request, svc)
     ref, template = body.get("templateRef"), body.get("template")
     values, secrets = _mapping(body, "values"), {str(k): str(v) for k, v in _mapping(body, "secrets").items()}
-    created_by = f"user:default/{ctx.caller.name}"
+    created_by = scaffolder_service.creator_ref(ctx.caller)
     scaffolder = _scaffolder(svc)
     if template is not None and ref is not None:
         raise InputError(
@@ -170,14 +171,14 @@ async def task_eventstream(task_id: str, svc: Services, ctx: CurrentContext, aft
 @router.post("/tasks/{task_id}/cancel", operation_id="scaffolder-cancel-task")
 async def cancel_task(task_id: str, svc: Services, ctx: CurrentContext) -> Response:
     """Cancel the task (a running step is stopped by its worker's heartbeat)."""
-    task = await _scaffolder(svc).cancel(task_id)
+    task = await _scaffolder(svc).cancel(task_id, caller=ctx.caller)
     return _json({"status": task.status, "cancelRequested": task.cancel_requested})
 
 
 @router.post("/tasks/{task_id}/rollback", operation_id="scaffolder-rollback-task")
 async def rollback_task(task_id: str, svc: Services, ctx: CurrentContext) -> Response:
     """Undo the task's completed steps in reverse order (blacktop addition)."""
-    task = await _scaffolder(svc).rollback(task_id)
+    task = await _scaffolder(svc).rollback(task_id, caller=ctx.caller)
     return _json({"status": task.status, "rollback": task.rollback})
 
 

@@ -27,7 +27,7 @@ from blacktop.apiserver import RequestContext
 from blacktop.catalog import querying, records
 from blacktop.catalog.service import CatalogService
 from blacktop.kernel.errors import Problem
-from blacktop.scaffolder.service import normalize_template_ref
+from blacktop.scaffolder.service import creator_ref, normalize_template_ref
 
 from .. import forms, sessions
 from ..rendering import PREFIX, PortalRoute, renderer
@@ -122,7 +122,7 @@ async def submit_template(request: Request, ctx: SignedIn, namespace: str, name:
     try:
         if sessions.first(form, "action") == "dry-run":
             return await _dry_run(request, ctx, ref, values, form=form, namespace=namespace, name=name)
-        task = await service.create_task(ref, values, user=task_user(ctx), created_by=f"user:default/{ctx.caller.name}")
+        task = await service.create_task(ref, values, user=task_user(ctx), created_by=creator_ref(ctx.caller))
     except scaffolder.InvalidParameters as exc:
         return await _form_page(
             request, namespace, name, status=422, submitted=form, problems=exc.problems, message=str(exc)
@@ -182,7 +182,7 @@ async def task_page(request: Request, ctx: SignedIn, task_id: str) -> Response:
 async def cancel_task(request: Request, ctx: SignedIn, task_id: str) -> Response:
     """Cancel the task, as ``POST /api/scaffolder/v2/tasks/{id}/cancel`` does (its worker stops a running step)."""
     await sessions.read_form(request)
-    await portal(request).scaffolder().cancel(task_id)
+    await portal(request).scaffolder().cancel(task_id, caller=ctx.caller)
     return RedirectResponse(f"{PREFIX}/tasks/{quote(task_id, safe='')}?done=cancel", status_code=303)
 
 
@@ -190,7 +190,7 @@ async def cancel_task(request: Request, ctx: SignedIn, task_id: str) -> Response
 async def rollback_task(request: Request, ctx: SignedIn, task_id: str) -> Response:
     """Undo what the finished task's steps did, newest first, as ``POST /api/scaffolder/v2/tasks/{id}/rollback``."""
     await sessions.read_form(request)
-    await portal(request).scaffolder().rollback(task_id)
+    await portal(request).scaffolder().rollback(task_id, caller=ctx.caller)
     return RedirectResponse(f"{PREFIX}/tasks/{quote(task_id, safe='')}?done=rollback", status_code=303)
 
 
