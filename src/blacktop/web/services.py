@@ -18,6 +18,7 @@ from blacktop.kernel.errors import NotFoundError
 from blacktop.kernel.identity import Caller
 from blacktop.kernel.kinds import KindRegistry
 from blacktop.kernel.ports import AuditQuery, AuditRecord
+from blacktop.observability.service import LocalMode
 from blacktop.scaffolder.service import ScaffolderService
 from blacktop.secrets import GuardedSecretStore
 
@@ -116,6 +117,12 @@ class Portal:
         if not isinstance(found, GuardedSecretStore):
             raise NotFoundError("secret management is not enabled in this blacktop")
         return found
+
+    def local_prometheus(self) -> str | None:
+        """The URL of the Prometheus that local mode runs beside this blacktop, or None."""
+        found = self.services.extra.get("observability")
+        local = getattr(found, "local", None)
+        return local.url if isinstance(local, LocalMode) and local.enabled and local.url else None
 
     def infrastructure(self) -> Infrastructure:
         """The explain service, as ``/api/v1/resources/explain`` uses it."""

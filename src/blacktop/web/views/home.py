@@ -50,4 +50,5 @@ async def home(request: Request, ctx: SignedIn) -> Response:
     return renderer(request).page(
         request, "home.html", entities=counted.total or 0, completeness=completeness, claims=len(claims),
         not_ready=not_ready, refused=refused, tasks=tasks.tasks, task_total=tasks.total, audit=recent,
+        prometheus=services.local_prometheus(),
     )  # fmt: skip
