@@ -25,15 +25,16 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from blacktop import engine as reconcile
-from blacktop import secrets
+from blacktop import secrets, tenancy
 from blacktop.apiserver import RequestContext, ResourceService
 from blacktop.kernel.clock import Clock, format_timestamp, parse_timestamp
-from blacktop.kernel.errors import BlacktopError, NotFoundError
+from blacktop.kernel.errors import BlacktopError, InputError, NotFoundError
 from blacktop.kernel.identity import service_caller
 from blacktop.kernel.resources import Resource
 from blacktop.secrets import access, crypto, eso, guarding, model, refreshing, rotation, scoping, syncing
 from blacktop.secrets import kinds as secret_kinds
 from blacktop.secrets.adapters.embedded import EmbeddedStoreReader
+from blacktop.tenancy import teamnamespaces
 
 if TYPE_CHECKING:
     from blacktop.secrets.adapters.vault import VaultCredentials
@@ -46,6 +47,8 @@ PLATFORM_MOUNT: Final = "platform"
 """Synced targets' values live at ``platform/<namespace>/<secret name>`` in the store."""
 CLEANUP_FINALIZER: Final = "secrets.blacktop.dev/target-cleanup"
 CES_LABEL: Final = "external-secrets.io/clusterexternalsecret"
+NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
+"""The label Kubernetes puts on every namespace, naming it (selectors often use it)."""
 
 
 def _sync_status(obj: Resource) -> refreshing.SyncStatus:
@@ -209,7 +212,22 @@ class SecretsRuntime:
             ) from None
         parsed = eso.parse_eso_document(raw)
         assert isinstance(parsed, eso.SecretStore)
-        return scoping.resolve_store(es, {(ref.kind, where, ref.name): parsed}, namespace_labels={})
+        labels = await self._namespace_labels(namespace)
+        return scoping.resolve_store(es, {(ref.kind, where, ref.name): parsed}, namespace_labels=labels)
+
+    async def _namespace_labels(self, namespace: str) -> dict[str, str]:
+        """The labels of one namespace, as ``_namespaces`` gives them (a ClusterSecretStore condition matches them)."""
+        labels = {NAMESPACE_NAME_LABEL: namespace}
+        team_kind = self._resources.kinds.get(teamnamespaces.kind.GROUP, teamnamespaces.kind.KIND)
+        if team_kind is None:
+            return labels
+        try:
+            team_ns = teamnamespaces.parse_team_namespace(
+                await self._resources.get(self._sync_ctx, team_kind, None, namespace)
+            )
+        except (NotFoundError, InputError):
+            return labels
+        return {**teamnamespaces.rendering.namespace_labels(team_ns), **labels}
 
     # -- external secrets ------------------------------------------------------------------------
 
@@ -425,15 +443,29 @@ class SecretsRuntime:
     # -- cluster external secrets ----------------------------------------------------------------
 
     async def _namespaces(self) -> dict[str, dict[str, str]]:
-        """Namespaces the platform knows: those holding role bindings or secrets kinds (no labels yet)."""
-        from blacktop import tenancy
+        """Namespaces the platform knows, with the labels a ``namespaceSelector`` matches.
 
+        A namespace is known when it holds role bindings or secrets kinds, or when a TeamNamespace
+        defines it; the labels are those its Kubernetes Namespace carries: the TeamNamespace's
+        (team, environment, tier, monitoring) and ``kubernetes.io/metadata.name``, as on every
+        Kubernetes namespace.
+        """
         names: set[str] = set()
         binding = next(k for k in tenancy.KINDS if k.kind == "RoleBinding")
         for info in (binding, secret_kinds.EXTERNAL_SECRET, secret_kinds.SECRET_STORE):
             page = await self._resources.list(self._sync_ctx, info, None, limit=5000)
             names.update(str(o["metadata"].get("namespace")) for o in page.items if o["metadata"].get("namespace"))
-        return {n: {} for n in sorted(names)}
+        labelled: dict[str, dict[str, str]] = {}
+        team_kind = self._resources.kinds.get(teamnamespaces.kind.GROUP, teamnamespaces.kind.KIND)
+        if team_kind is not None:
+            for obj in (await self._resources.list(self._sync_ctx, team_kind, None, limit=5000)).items:
+                try:
+                    team_ns = teamnamespaces.parse_team_namespace(obj)
+                except InputError:
+                    continue  # its controller reports the problem; it labels nothing meanwhile
+                labelled[team_ns.namespace] = teamnamespaces.rendering.namespace_labels(team_ns)
+        names |= set(labelled)
+        return {n: {**labelled.get(n, {}), NAMESPACE_NAME_LABEL: n} for n in sorted(names)}
 
     async def reconcile_cluster_external_secret(self, obj: Resource, ctx: reconcile.ReconcileContext) -> reconcile.Plan:
         """Stamp the ExternalSecret into every selected namespace and remove it from deselected ones."""
@@ -441,7 +473,7 @@ class SecretsRuntime:
             ces = eso.parse_eso_document(obj)
             assert isinstance(ces, eso.ClusterExternalSecret)
             known = await self._namespaces()
-            known.update({n: {} for n in ces.spec.namespaces})
+            known.update({n: {NAMESPACE_NAME_LABEL: n} for n in ces.spec.namespaces if n not in known})
             stamped = scoping.stamp_external_secrets(ces, known)
         except BlacktopError as exc:
             return reconcile.plan_status(obj, now=ctx.now, conditions=[_ready(False, "NotReady", str(exc))])

@@ -117,3 +117,33 @@ async def test_cluster_external_secret_fans_out_to_namespaces_with_shared_values
         return not (await admin.get("/apis/external-secrets.io/v1beta1/externalsecrets")).json()["items"]
 
     await eventually(stamped_gone)
+
+
+async def test_a_namespace_selector_matches_the_labels_of_team_namespaces(admin: httpx.AsyncClient) -> None:
+    """``namespaceSelector`` selects by the labels a TeamNamespace gives its namespace (team, environment, tier)."""
+    await admin.post("/api/v1/secrets/data/shared/ca", json={"data": {"pem": "ca-bundle"}})
+    store = {"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore",
+             "metadata": {"name": "embedded-ca"}, "spec": {"provider": {"blacktop": {}}}}  # fmt: skip
+    assert (await admin.post("/apis/external-secrets.io/v1/clustersecretstores", json=store)).status_code == 201
+    for name, environment in (("payments-production", "production"), ("payments-staging", "staging")):
+        team_ns = {"apiVersion": "platform.company.io/v1alpha1", "kind": "TeamNamespace", "metadata": {"name": name},
+                   "spec": {"team": "payments", "environment": environment}}  # fmt: skip
+        created = await admin.post("/apis/platform.company.io/v1alpha1/teamnamespaces", json=team_ns)
+        assert created.status_code == 201, created.text
+    ces = {"apiVersion": "external-secrets.io/v1", "kind": "ClusterExternalSecret",
+           "metadata": {"name": "production-ca"},
+           "spec": {"namespaceSelectors": [{"matchLabels": {"team": "payments", "environment": "production"}}],
+                    "refreshTime": "1m",
+                    "externalSecretSpec": {
+                        "secretStoreRef": {"name": "embedded-ca", "kind": "ClusterSecretStore"},
+                        "target": {"name": "ca"},
+                        "data": [{"secretKey": "pem",
+                                  "remoteRef": {"key": "shared/ca", "property": "pem"}}]}}}  # fmt: skip
+    assert (await admin.post(f"{ESO}/clusterexternalsecrets", json=ces)).status_code == 201
+
+    async def synced() -> str | None:
+        return await _target_value(admin, "payments-production", "ca", "pem")
+
+    assert await eventually(synced) == "ca-bundle"
+    status = (await admin.get(f"{ESO}/clusterexternalsecrets/production-ca")).json()["status"]
+    assert status["provisionedNamespaces"] == ["payments-production"], "staging's environment label differs"
