@@ -12,6 +12,10 @@ blacktop's own kinds live in ``secrets.blacktop.dev``:
   the schema and listed in ``secret_paths`` for audit redaction as a second line of defence.
 * ``SecretRotation``: rotates one key of a store path on a cadence (the design's 90 days for
   service accounts and 24 hours for short-lived tokens are the built-in policies).
+
+and one of Kubernetes' core group: a minimal ``v1`` ``ConfigMap`` (``data``/``binaryData`` maps of
+strings, as Kubernetes defines them), so an ExternalSecret's ``templateFrom[].configMap`` has
+something to read, exactly as it would in a cluster.
 """
 
 from __future__ import annotations
@@ -138,9 +142,36 @@ SECRET_ROTATION: Final = KindInfo(
     origin="secrets",
 )
 
+_STRING_MAP: Final[dict[str, Any]] = {"type": "object", "additionalProperties": {"type": "string"}}
+
+CONFIG_MAP: Final = KindInfo(
+    group="",
+    kind="ConfigMap",
+    plural="configmaps",
+    singular="configmap",
+    short_names=("cm",),
+    versions=("v1",),
+    scope=Scope.NAMESPACED,
+    description="Kubernetes' ConfigMap: non-secret key/value data, e.g. templates for ExternalSecrets.",
+    schema={
+        "type": "object",
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "data": {**_STRING_MAP, "description": "UTF-8 values by key."},
+            "binaryData": {**_STRING_MAP, "description": "Base64-encoded binary values by key."},
+            "immutable": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+    origin="secrets",
+)
+
 KINDS: Final[list[KindInfo]] = [
     CLUSTER_EXTERNAL_SECRET,
     CLUSTER_SECRET_STORE,
+    CONFIG_MAP,
     EXTERNAL_SECRET,
     PASSWORD,
     SECRET,

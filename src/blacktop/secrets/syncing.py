@@ -285,36 +285,74 @@ def _text(data: Mapping[str, bytes]) -> dict[str, str]:
     return {k: v.decode("utf-8", errors="replace") for k, v in data.items()}
 
 
+def template_source_refs(spec: eso.ExternalSecretSpec) -> tuple[tuple[str, str], ...]:
+    """The ``(kind, name)`` of every ConfigMap and Secret that ``templateFrom`` reads, without duplicates."""
+    template = spec.target.template
+    refs: dict[tuple[str, str], None] = {}
+    for item in template.template_from if template is not None else ():
+        if item.config_map is not None:
+            refs[("ConfigMap", item.config_map.name)] = None
+        if item.secret is not None:
+            refs[("Secret", item.secret.name)] = None
+    return tuple(refs)
+
+
 def _apply_template_from(
+    index: int,
     item: eso.TemplateFrom,
     ctx: Mapping[str, str],
     sources: Mapping[tuple[str, str], Mapping[str, str]],
     engine: TemplateEngine,
+    *,
+    namespace: str,
 ) -> dict[str, str]:
+    """Render one ``templateFrom`` entry: ``Values`` renders each item's value under its key,
+    ``KeysAndValues`` (and ``literal``) renders the whole text and reads it as a YAML map."""
     rendered: dict[str, str] = {}
+    where = f"spec.target.template.templateFrom[{index}]"
     if item.literal is not None:
         rendered.update(_keys_and_values(item.literal, ctx, engine, name="templateFrom.literal"))
-    for kind, ref in (("ConfigMap", item.config_map), ("Secret", item.secret)):
+    for kind, field_name, ref in (("ConfigMap", "configMap", item.config_map), ("Secret", "secret", item.secret)):
         if ref is None:
             continue
         source = sources.get((kind, ref.name))
         if source is None:
-            raise SyncError(f"template source {kind} {ref.name!r} not found")
-        for part in ref.items:
+            raise SyncError(
+                f"{where}.{field_name}: could not get {kind} {namespace}/{ref.name}: not found; "
+                f"create it in namespace {namespace} or fix the name",
+                problems=[Problem(path=f"{where}.{field_name}.name", message=f"{kind} {ref.name!r} not found")],
+            )
+        for number, part in enumerate(ref.items):
             text = source.get(part.key)
             if text is None:
-                raise SyncError(f"template source {kind} {ref.name!r} has no key {part.key!r}")
+                raise SyncError(
+                    f"{where}.{field_name}: {kind} {namespace}/{ref.name} has no key {part.key!r}; "
+                    f"add the key or fix items[{number}].key",
+                    problems=[Problem(path=f"{where}.{field_name}.items[{number}].key", message="key not found")],
+                )
+            name = f"{ref.name}.{part.key}"
             if part.template_as == "KeysAndValues":
-                rendered.update(_keys_and_values(text, ctx, engine, name=f"{ref.name}.{part.key}"))
+                rendered.update(_keys_and_values(text, ctx, engine, name=name))
             else:
-                rendered[part.key] = engine.render(text, ctx, name=f"{ref.name}.{part.key}")
+                rendered[part.key] = engine.render(text, ctx, name=name)
     return rendered
+
+
+class _NoTimestampLoader(yaml.SafeLoader):
+    """YAML 1.1 without implicit timestamps: ESO reads KeysAndValues into ``map[string]string``, so a
+    rendered ``{{ now }}`` stays the text it was rendered as."""
+
+
+_NoTimestampLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _keys_and_values(source: str, ctx: Mapping[str, str], engine: TemplateEngine, *, name: str) -> dict[str, str]:
     text = engine.render(source, ctx, name=name)
     try:
-        parsed = yaml.safe_load(text)
+        parsed = yaml.load(text, Loader=_NoTimestampLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         raise TemplateError(f"template {name!r} did not render to a YAML map: {exc}") from exc
     if parsed is None:
@@ -365,8 +403,9 @@ def render_target(
         if template.merge_policy == "Merge" or not (template.data or template.template_from):
             data.update(provider_data)
         sources = template_sources or {}
-        for item in template.template_from:
-            rendered = _apply_template_from(item, ctx, sources, engine)
+        for index, item in enumerate(template.template_from):
+            namespace = es.metadata.namespace or "default"
+            rendered = _apply_template_from(index, item, ctx, sources, engine, namespace=namespace)
             if item.target == "Labels":
                 labels.update(rendered)
             elif item.target == "Annotations":

@@ -19,7 +19,7 @@ import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
@@ -100,10 +100,13 @@ def _vault() -> ModuleType:
     return vault
 
 
-def _redacted(status: refreshing.SyncStatus, fetched: syncing.Fetched) -> refreshing.SyncStatus:
-    """Status with any fetched value scrubbed from condition messages (a template error may quote one)."""
+def _redacted(
+    status: refreshing.SyncStatus, fetched: syncing.Fetched, extra: Sequence[Mapping[str, str]] = ()
+) -> refreshing.SyncStatus:
+    """Status with any fetched value (or Secret-sourced template) scrubbed from condition messages
+    (a template error may quote one)."""
     values: set[str] = set()
-    maps = [*fetched.secrets.values(), *(m for found in fetched.found.values() for m in found.values())]
+    maps = [*fetched.secrets.values(), *(m for found in fetched.found.values() for m in found.values()), *extra]
     for mapping in maps:
         values.update(str(v) for v in mapping.values() if len(str(v)) >= 4)
     conditions = []
@@ -342,6 +345,45 @@ class SecretsRuntime:
                 self._entry(log, self._sync_ctx, "sync-read", path, version=None, message=note)
         return fetched
 
+    async def _template_sources(
+        self, es: eso.ExternalSecret, log: list[guarding.SecretAuditEntry]
+    ) -> dict[tuple[str, str], dict[str, str]]:
+        """The ConfigMaps and platform Secrets ``templateFrom`` names, from the ExternalSecret's namespace.
+
+        A source that does not exist is left out: rendering then fails with Ready=False naming it.
+        Secret values are read from the store with the sync's identity and audited, never logged.
+        """
+        namespace = es.metadata.namespace or "default"
+        sources: dict[tuple[str, str], dict[str, str]] = {}
+        for kind, name in syncing.template_source_refs(es.spec):
+            if kind == "ConfigMap":
+                try:
+                    config_map = await self._resources.get(self._sync_ctx, secret_kinds.CONFIG_MAP, namespace, name)
+                except NotFoundError:
+                    continue
+                try:
+                    binary = {k: base64.b64decode(v, validate=True).decode("utf-8", errors="replace")
+                              for k, v in (config_map.get("binaryData") or {}).items()}  # fmt: skip
+                except ValueError as exc:
+                    raise secrets.SyncError(f"ConfigMap {namespace}/{name}: binaryData is not valid base64") from exc
+                sources[(kind, name)] = {
+                    **binary,
+                    **{str(k): str(v) for k, v in (config_map.get("data") or {}).items()},
+                }
+                continue
+            try:
+                platform_secret = await self._resources.get(self._sync_ctx, secret_kinds.SECRET, namespace, name)
+                where = self._target_path(namespace, name)
+                found = await self._store.get(where)
+            except (NotFoundError, secrets.SecretNotFound):
+                continue
+            note = f"template source for ExternalSecret {namespace}/{es.metadata.name}"
+            self._entry(log, self._sync_ctx, "sync-read", where, version=found.metadata.version, message=note)
+            binary_keys = list((platform_secret.get("spec") or {}).get("binaryKeys") or [])
+            values = _decode_values(found.data, binary_keys)
+            sources[(kind, name)] = {k: v.decode("utf-8", errors="replace") for k, v in values.items()}
+        return sources
+
     async def reconcile_external_secret(self, obj: Resource, ctx: reconcile.ReconcileContext) -> reconcile.Plan:
         """Sync the target when a refresh is due, and report status as ESO does."""
         status = _sync_status(obj)
@@ -368,20 +410,23 @@ class SecretsRuntime:
     ) -> refreshing.SyncPlan:  # fmt: skip
         namespace = es.metadata.namespace or "default"
         fetched: syncing.Fetched | None = None
+        sources: dict[tuple[str, str], dict[str, str]] = {}
         error: str | None = None
         try:
             store = await self._find_store(es)
             plan = syncing.plan_fetches(es.spec)
             self._check_paths(es, store, plan)
             fetched = await self._fetch(es, store, plan, log)
+            sources = await self._template_sources(es, log)
         except BlacktopError as exc:
             error = str(exc)
         decision = refreshing.plan_sync(
             es, status, fetched=fetched, observed=observed, now=ctx.now, engine=self._engine, entropy=self._entropy,
-            fetch_error=error,
+            template_sources=sources, fetch_error=error,
         )  # fmt: skip
         if decision.action == "fail" and fetched is not None:
-            decision = dataclasses.replace(decision, status=_redacted(decision.status, fetched))
+            secret_sources = [values for (kind, _), values in sources.items() if kind == "Secret"]
+            decision = dataclasses.replace(decision, status=_redacted(decision.status, fetched, secret_sources))
         if decision.action == "write" and decision.target is not None:
             if not _is_unchanged(decision.target, observed):
                 await self._write_target(decision.target, namespace, log)
