@@ -60,6 +60,10 @@ async def test_config_map_and_secret_sourced_templates_render_into_the_target(
     target = (await admin.get("/apis/secrets.blacktop.dev/v1alpha1/namespaces/payments/secrets/grafana")).json()
     assert target["metadata"]["labels"]["team"] == "admin"
     assert sorted(target["spec"]["keys"]) == ["config.yaml", "dsn"]
+    audit = await admin.get("/api/v1/audit/records", params={"limit": 10000})
+    verbs = {(r["verb"], r["name"]) for r in audit.json()["items"]}
+    assert ("secret-sync-read", "platform/data/payments/dsn-template") in verbs
+    assert "{{ .user }}@{{ .uri }}" not in audit.text
 
 
 async def test_a_missing_template_key_reports_ready_false_naming_source_and_key(
