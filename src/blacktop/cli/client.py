@@ -131,7 +131,8 @@ class PlatformClient:
 def collection_path(kind: dict[str, Any], namespace: str | None) -> str:
     """The collection URL of a kind, in a namespace or across all of them."""
     version = kind["versions"][0]
-    base = f"/apis/{kind['group']}/{version}"
+    # The core group ("") lives under /api/<version>, as in Kubernetes (namespaced paths only).
+    base = f"/apis/{kind['group']}/{version}" if kind["group"] else f"/api/{version}"
     if kind["namespaced"] and namespace:
         return f"{base}/namespaces/{namespace}/{kind['name']}"
     return f"{base}/{kind['name']}"

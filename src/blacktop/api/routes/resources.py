@@ -5,12 +5,14 @@ The handlers only translate HTTP to ``ResourceService`` calls; the pipeline does
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 
 from blacktop.apiserver import RequestContext
 from blacktop.kernel.errors import InputError, Problem
@@ -380,3 +382,34 @@ async def patch_status_cluster(
     kind = _cluster_kind(svc, group, version, plural)
     body = await read_object(request, svc)
     return await svc.resources.patch(ctx, kind, namespace=None, name=name, patch=body, status=True)
+
+
+# ---------------------------------------------------------------- the core group ("", as in Kubernetes' /api/v1)
+
+
+def _core_group_routes() -> None:
+    """Serve the namespaced routes of the core group under ``/api/{version}/namespaces/...`` as well.
+
+    Kubernetes addresses its core group (ConfigMap, ...) as ``/api/v1``, not ``/apis/<group>/v1``; the
+    same handlers serve them with the group fixed to "". Only namespaced paths: blacktop's own
+    ``/api/v1/<feature>`` routes take the cluster-scoped shape.
+    """
+    namespaced = [
+        route
+        for route in list(router.routes)
+        if isinstance(route, APIRoute) and route.path.startswith("/apis/{group}/{version}/namespaces/")
+    ]
+    for route in namespaced:
+        router.add_api_route(
+            route.path.replace("/apis/{group}/", "/api/", 1),
+            functools.partial(route.endpoint, group=""),
+            methods=sorted(route.methods or ()),
+            status_code=route.status_code,
+            operation_id=f"core-{route.operation_id}",
+            openapi_extra=route.openapi_extra,
+            summary=route.summary,
+            description=route.description,
+        )
+
+
+_core_group_routes()
