@@ -380,6 +380,14 @@ class ResourceService:
             await self._admission.admit(operation=Operation.UPDATE, kind=kind, obj=merged, old=old, caller=ctx.caller)
         return _Planned(source, kind, key, desired, old is not None)
 
+    async def authorize(self, ctx: RequestContext, verb: Verb, kind: KindInfo, namespace: str | None) -> None:
+        """Refuse (403, audited) unless the caller may ``verb`` objects of ``kind`` in ``namespace``.
+
+        For a feature that must know before it reads anything on the caller's behalf (a webhook
+        checks the right to record before it looks up the namespace's signing secret).
+        """
+        await self._authorize(ctx, verb, kind, namespace if kind.namespaced else None, None)
+
     # -- plumbing ----------------------------------------------------------------------------
 
     async def _authorize(

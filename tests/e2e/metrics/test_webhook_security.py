@@ -206,3 +206,30 @@ async def test_a_recorder_only_records_in_its_own_namespace(platform: Platform, 
         assert "user:robo may not" in response.json()["message"], name
         assert SECRET not in response.text
     await robo.aclose()
+
+
+async def test_an_outsider_learns_nothing_of_another_namespaces_webhook_secret(
+    platform: Platform, api: httpx.AsyncClient
+) -> None:
+    """Without the right to record in a namespace, a delivery there is a 403 whether or not a secret is set,
+    and the namespace's secret is never read on the outsider's behalf."""
+    robo = client_for(platform, await bind_with_token(api, "robo", "recorder"))
+    await bind_with_token(api, "owner", "admin", "search")
+    put = await api.post("/api/v1/secrets/data/search/webhooks/github", json={"data": {"secret": SECRET}})
+    assert put.status_code == 201, put.text
+    body, headers = github_delivery("outsider")
+
+    answers = {
+        "no signature": await robo.post(WEBHOOKS.format(ns="search") + "/github", content=body, headers=headers),
+        "wrong signature": await robo.post(
+            WEBHOOKS.format(ns="search") + "/github",
+            content=body,
+            headers={**headers, "X-Hub-Signature-256": signatures.compute_github_signature(body, "guess")},
+        ),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 403, (name, response.text)
+        assert "user:robo may not" in response.json()["message"], name
+    reads = (await api.get("/api/v1/audit/records", params={"actor": "service:dora-webhooks", "limit": 1000})).json()
+    assert not [r for r in reads["items"] if r.get("namespace") == "search"], "the secret was read for an outsider"
+    await robo.aclose()

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from blacktop import metrics
-from blacktop.apiserver import RequestContext
+from blacktop.apiserver import RequestContext, Verb
 from blacktop.kernel.documents import load_documents
 from blacktop.kernel.errors import InputError, NotFoundError, Problem, TooLargeError
 
@@ -121,6 +121,9 @@ async def webhook(
 ) -> JSONResponse:
     """Record the deployment a GitHub or Argo CD webhook delivery describes (idempotent per delivery)."""
     found = _service(svc)
+    # The right to record here comes first: a caller without it learns nothing about the namespace's
+    # webhook secret (not even whether one is configured), and no secret is read on its behalf.
+    await svc.resources.authorize(ctx, Verb.CREATE, metrics.kinds.DEPLOYMENT, namespace)
     body = await raw_body(request, svc)
     await found.verify_delivery(
         namespace=namespace,
