@@ -28,6 +28,8 @@ router = APIRouter(tags=["catalog"])
 
 DEFAULT_QUERY_LIMIT = 200
 MAX_LIMIT = 10_000
+MAX_OFFSET = 2**31
+"""Past any real catalog, and within what every database's integers hold (a larger one was a 500)."""
 
 
 def _catalog(svc: Any) -> CatalogService:
@@ -48,6 +50,17 @@ def _limit(value: int | None, default: int | None) -> int | None:
     if value < 0 or value > MAX_LIMIT:
         raise InputError("limit is out of range", problems=[Problem(path="limit", message=f"use 0..{MAX_LIMIT}")])
     return value
+
+
+def _offset(value: Any, path: str = "offset") -> int:
+    """A page offset from a parameter or a cursor: an integer in 0..MAX_OFFSET, else a 400 naming ``path``."""
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError):
+        number = -1
+    if not 0 <= number <= MAX_OFFSET:
+        raise InputError("offset is out of range", problems=[Problem(path=path, message=f"use 0..{MAX_OFFSET}")])
+    return number
 
 
 def _render(entity: records.StoredEntity, fields: list[str]) -> dict[str, Any]:
@@ -93,7 +106,7 @@ async def get_entities(
 ) -> Response:
     """Backstage's legacy list: a plain array; pages with ``Link: rel="next"`` when limit/offset/after are given."""
     service = _catalog(svc)
-    start = int(_decode_cursor(after).get("offset", 0)) if after else (offset or 0)
+    start = _offset(_decode_cursor(after).get("offset"), "after") if after else _offset(offset)
     size = _limit(limit, None)
     query = records.EntityQuery(
         filter=querying.parse_filters(filter), order=querying.parse_order(order, style="prefix"),
@@ -156,7 +169,7 @@ async def query_entities_by_predicate(request: Request, svc: Services, ctx: Curr
             "query": body.get("query") or {},
             "orderField": [f"{o.get('field')},{o.get('order', 'asc')}" for o in order_by[:1] if isinstance(o, dict)],
             "term": text.get("term"), "termFields": text.get("fields") or [],
-            "offset": int(body.get("offset") or 0), "totalItems": body.get("totalItems") or "include",
+            "offset": _offset(body.get("offset")), "totalItems": body.get("totalItems") or "include",
         }  # fmt: skip
     return await _run_query(
         _catalog(svc), state, entity_filter=querying.parse_predicate(state.get("query")),
@@ -169,7 +182,7 @@ async def _run_query(
     service: CatalogService, state: dict[str, Any], *, entity_filter: querying.EntityFilter, limit: int,
     fields: list[str],
 ) -> Response:  # fmt: skip
-    start = int(state.get("offset") or 0)
+    start = _offset(state.get("offset"))
     term = (state.get("term") or "").strip() or None
     query = records.EntityQuery(
         filter=entity_filter, fulltext=term, fulltext_fields=list(state.get("termFields") or []),
@@ -348,7 +361,7 @@ async def query_locations(request: Request, svc: Services, ctx: CurrentContext) 
     """``{items, totalItems, pageInfo}`` of locations, ``limit`` (default 1000) and ``cursor`` paged."""
     body = await _body(request)
     limit = _limit(body.get("limit"), 1000) or 1000
-    start = int(_decode_cursor(str(body["cursor"])).get("offset", 0)) if body.get("cursor") else 0
+    start = _offset(_decode_cursor(str(body["cursor"])).get("offset"), "cursor") if body.get("cursor") else 0
     every = await _catalog(svc).list_locations()
     page = every[start : start + limit]
     info = {"nextCursor": _encode_cursor({"offset": start + limit})} if start + limit < len(every) else {}
