@@ -18,10 +18,11 @@ time come from the constructor; IO stays behind ports.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -39,6 +40,9 @@ from .running import RegistryFactory, TaskRunner
 from .templating import TemplateRenderer
 
 DRY_RUN_REF = "template:default/dry-run"
+
+EVENT_POLL_SECONDS: Final = 0.2
+"""How often a followed task's event log is read while the task runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +206,22 @@ class ScaffolderService:
         """The task's events after ``after``."""
         await self.require_task(task_id)
         return await self.store.events(task_id, after=after)
+
+    async def follow(
+        self, task_id: str, *, after: int | None = None, poll_seconds: float = EVENT_POLL_SECONDS
+    ) -> AsyncIterator[tasks.TaskEvent]:
+        """The task's events after ``after`` as they are written, ending after ``completion`` or once it has ended."""
+        last = after
+        while True:
+            for event in await self.events(task_id, after=last):
+                last = event.id
+                yield event
+                if event.type == "completion":
+                    return
+            task = await self.require_task(task_id)
+            if task.is_terminal and not await self.events(task_id, after=last):
+                return
+            await asyncio.sleep(poll_seconds)
 
     async def steps(self, task_id: str) -> list[tasks.StepRecord]:
         """The task's step records."""

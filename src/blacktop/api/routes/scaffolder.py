@@ -12,7 +12,6 @@ caller, so ``user.ref`` in templates is the caller.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -31,7 +30,6 @@ from ..deps import CurrentContext, Services, read_object
 
 router = APIRouter(prefix="/api/scaffolder/v2", tags=["scaffolder"])
 
-EVENT_POLL_SECONDS = 0.2
 MAX_ID = 2**53
 After = Annotated[int | None, Query(ge=0, le=MAX_ID, description="only events with ids above this one")]
 
@@ -153,17 +151,8 @@ async def task_eventstream(task_id: str, svc: Services, ctx: CurrentContext, aft
     await scaffolder.require_task(task_id)
 
     async def stream() -> AsyncIterator[bytes]:
-        last = after
-        while True:
-            for event in await scaffolder.events(task_id, after=last):
-                last = event.id
-                yield f"event: {event.type}\ndata: {json.dumps(event.to_dict(), default=str)}\n\n".encode()
-                if event.type == "completion":
-                    return
-            task = await scaffolder.require_task(task_id)
-            if task.is_terminal and not await scaffolder.events(task_id, after=last):
-                return
-            await asyncio.sleep(EVENT_POLL_SECONDS)
+        async for event in scaffolder.follow(task_id, after=after):
+            yield f"event: {event.type}\ndata: {json.dumps(event.to_dict(), default=str)}\n\n".encode()
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 

@@ -13,7 +13,6 @@ signed-in user, as any authenticated API caller), and are shown only while they 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any, Final
@@ -36,7 +35,6 @@ from ..services import portal
 router = APIRouter(route_class=PortalRoute)
 SignedIn = Annotated[RequestContext, Depends(sessions.signed_in)]
 
-EVENT_POLL_SECONDS: Final = 0.2
 LOG_EVENTS: Final = frozenset({"log", "rollback"})
 """Task events the page's log shows: the run's lines and, after a rollback, what each undo did."""
 TASK_PAGE_SIZE: Final = 25
@@ -203,16 +201,7 @@ async def task_events(
     await service.require_task(task_id)
 
     async def stream() -> AsyncIterator[bytes]:
-        last = after
-        while True:
-            for event in await service.events(task_id, after=last):
-                last = event.id
-                yield f"event: {event.type}\ndata: {json.dumps(event.to_dict(), default=str)}\n\n".encode()
-                if event.type == "completion":
-                    return
-            task = await service.require_task(task_id)
-            if task.is_terminal and not await service.events(task_id, after=last):
-                return
-            await asyncio.sleep(EVENT_POLL_SECONDS)
+        async for event in service.follow(task_id, after=after):
+            yield f"event: {event.type}\ndata: {json.dumps(event.to_dict(), default=str)}\n\n".encode()
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
